@@ -1,0 +1,37 @@
+"""Roles and what each may do. A permission is granted by role (see backends.RoleBackend);
+what a user may *see* is further limited by scope: a region-code prefix plus a unit."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CITY_ADMIN = "city_admin", _("city administrator")
+    DISTRICT_CASEWORKER = "district_caseworker", _("district caseworker")
+    STREET_CASEWORKER = "street_caseworker", _("street caseworker")
+    COMMUNITY_WORKER = "community_worker", _("community worker")
+    UNIT_STAFF = "unit_staff", _("member-unit staff")
+    CHARITY_STAFF = "charity_staff", _("charity staff")
+    AUDITOR = "auditor", _("auditor")
+
+
+VIEW_HOUSEHOLD = "registry.view_household"
+CHANGE_HOUSEHOLD = "registry.change_household"
+IMPORT_HOUSEHOLDS = "registry.import_households"
+UNMASK = "registry.unmask_personal_data"
+VIEW_AUDIT = "audit.view_auditentry"
+MANAGE_USERS = "accounts.change_user"
+
+_WORKERS = {VIEW_HOUSEHOLD, CHANGE_HOUSEHOLD, UNMASK}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.CITY_ADMIN: frozenset(_WORKERS | {IMPORT_HOUSEHOLDS, VIEW_AUDIT, MANAGE_USERS}),
+    Role.DISTRICT_CASEWORKER: frozenset(_WORKERS | {IMPORT_HOUSEHOLDS}),
+    Role.STREET_CASEWORKER: frozenset(_WORKERS | {IMPORT_HOUSEHOLDS}),
+    Role.COMMUNITY_WORKER: frozenset(_WORKERS),
+    # Member units see the households of their region to give help, but not the raw identifiers.
+    Role.UNIT_STAFF: frozenset({VIEW_HOUSEHOLD}),
+    # Charities work from masked needs lists (a later capability), never from the registry.
+    Role.CHARITY_STAFF: frozenset(),
+    Role.AUDITOR: frozenset({VIEW_HOUSEHOLD, VIEW_AUDIT}),
+}

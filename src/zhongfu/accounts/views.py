@@ -1,0 +1,19 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from . import services
+
+
+@login_required
+def profile(request):
+    token = None
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            services.api_token_revoke(user=request.user, token_id=int(request.POST["revoke"]))
+            messages.success(request, _("The token was revoked."))
+            return redirect("accounts:profile")
+        token = services.api_token_create(user=request.user, name=(request.POST.get("name") or "api")[:64])
+    tokens = request.user.api_tokens.filter(revoked_at__isnull=True).order_by("-created_at")
+    return render(request, "accounts/profile.html", {"tokens": tokens, "new_token": token})

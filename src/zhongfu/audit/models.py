@@ -1,0 +1,43 @@
+"""The audit log. Rows are never updated or deleted: the database refuses it (triggers, see the
+migration) and each row's hash covers the previous row's hash, so any edit breaks the chain."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntry(models.Model):
+    class Action(models.TextChoices):
+        CREATE = "create", _("create")
+        UPDATE = "update", _("update")
+        DELETE = "delete", _("delete")
+        UNMASK = "unmask", _("unmask personal data")
+        IMPORT = "import", _("import")
+        GENERATE = "generate", _("generate demo data")
+        MOVE = "move", _("move member")
+
+    seq = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(_("time"))
+    actor = models.ForeignKey(
+        "accounts.User", verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    actor_name = models.CharField(_("actor"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    object_type = models.CharField(_("object type"), max_length=40)
+    object_id = models.CharField(_("object id"), max_length=40, blank=True)
+    # The household the change belongs to, so a household's history is one indexed query.
+    household_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    region_code = models.CharField(_("region"), max_length=12, blank=True, db_index=True)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.seq} {self.action} {self.object_type}:{self.object_id}"

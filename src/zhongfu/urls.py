@@ -1,0 +1,18 @@
+"""URL map: pages per app, the JSON API under /api/, language switching."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from zhongfu.api import api
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="registry:household_list", permanent=False)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+    path("accounts/", include("zhongfu.accounts.urls")),
+    path("registry/", include("zhongfu.registry.urls")),
+    path("regions/", include("zhongfu.regions.urls")),
+    path("audit/", include("zhongfu.audit.urls")),
+    path("admin/", admin.site.urls),
+]
