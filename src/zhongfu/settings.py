@@ -5,7 +5,6 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = Path(os.environ.get("ZHONGFU_HOME", PACKAGE_DIR.parent.parent)).resolve()
@@ -49,6 +48,7 @@ INSTALLED_APPS = [
     "zhongfu.accounts",
     "zhongfu.audit",
     "zhongfu.registry",
+    "zhongfu.demo",
 ]
 
 MIDDLEWARE = [

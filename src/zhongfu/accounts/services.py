@@ -14,7 +14,12 @@ from .roles import Role
 
 @transaction.atomic
 def user_create(
-    *, username: str, password: str, role: str, region_code: str | None, unit: Unit | None = None,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    region_code: str | None,
+    unit: Unit | None = None,
     display_name: str = "",
 ) -> User:
     if role not in Role.values:

@@ -17,9 +17,7 @@ class AuditEntry(models.Model):
 
     seq = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(_("time"))
-    actor = models.ForeignKey(
-        "accounts.User", verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT
-    )
+    actor = models.ForeignKey("accounts.User", verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT)
     actor_name = models.CharField(_("actor"), max_length=150, blank=True)
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
     object_type = models.CharField(_("object type"), max_length=40)

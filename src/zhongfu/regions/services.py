@@ -99,7 +99,9 @@ def regions_load(
                     full_name=street["full_name"] + name,
                 )
             )
-    existing = set(Region.objects.filter(level=Level.COMMUNITY, code__startswith=city_code[:4]).values_list("code", flat=True))
+    existing = set(
+        Region.objects.filter(level=Level.COMMUNITY, code__startswith=city_code[:4]).values_list("code", flat=True)
+    )
     new = [c for c in communities if c.code not in existing]
     Region.objects.bulk_create(new, batch_size=500)
     created += len(new)

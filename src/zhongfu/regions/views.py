@@ -28,11 +28,12 @@ def browse(request, code: str | None = None):
     visible = households_visible_to(request.user).filter(is_active=True)
     counts = {}
     for child in children:
-        counts[child.code] = visible.filter(region_id__startswith=child.code).aggregate(
+        counts[child.code] = visible.filter(region__code__startswith=child.code).aggregate(
             n=Count("pk"), low=Count("pk", filter=~Q(assistance_class=""))
         )
     rows = [(c, counts[c.code]["n"], counts[c.code]["low"]) for c in children]
     return render(
-        request, "regions/browse.html",
+        request,
+        "regions/browse.html",
         {"parent": parent, "rows": rows, "path": region_path(parent) if parent else []},
     )

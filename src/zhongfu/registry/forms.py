@@ -3,8 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from zhongfu.common.money import yuan_to_fen
 from zhongfu.common.errors import InvalidInput
+from zhongfu.common.money import yuan_to_fen
+from zhongfu.common.web import StyledFormMixin
 
 from .models import (
     AreaType,
@@ -19,7 +20,6 @@ from .models import (
     SchoolEnrolment,
 )
 from .services import MemberInput
-from zhongfu.common.web import StyledFormMixin
 
 
 class YuanField(forms.CharField):
@@ -48,10 +48,15 @@ class MemberForm(StyledFormMixin, forms.Form):
     relation = forms.ChoiceField(label=_("Relation to the head"), choices=Relation.choices)
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
     labour_capacity = forms.ChoiceField(label=_("Labour capacity"), choices=LabourCapacity.choices)
-    disability_category = forms.ChoiceField(label=_("Disability category"), choices=DisabilityCategory.choices, required=False)
+    disability_category = forms.ChoiceField(
+        label=_("Disability category"), choices=DisabilityCategory.choices, required=False
+    )
     disability_grade = forms.TypedChoiceField(
-        label=_("Disability grade"), choices=[("", "—"), (1, "1"), (2, "2"), (3, "3"), (4, "4")],
-        coerce=int, empty_value=None, required=False,
+        label=_("Disability grade"),
+        choices=[("", "—"), (1, "1"), (2, "2"), (3, "3"), (4, "4")],
+        coerce=int,
+        empty_value=None,
+        required=False,
     )
     serious_illness = forms.BooleanField(label=_("Serious illness"), required=False)
     elderly_living_alone = forms.BooleanField(label=_("Elderly living alone"), required=False)
@@ -65,10 +70,16 @@ class MemberForm(StyledFormMixin, forms.Form):
         d = self.cleaned_data
         incomes = {IncomeType.WAGE: d["wage"], IncomeType.PENSION: d["pension"], IncomeType.OTHER: d["other_income"]}
         return MemberInput(
-            name=d["name"], id_number=d["id_number"], relation=d["relation"], phone=d.get("phone", ""),
-            labour_capacity=d["labour_capacity"], disability_category=d.get("disability_category") or "",
-            disability_grade=d.get("disability_grade"), serious_illness=d["serious_illness"],
-            elderly_living_alone=d["elderly_living_alone"], child_in_difficulty=d["child_in_difficulty"],
+            name=d["name"],
+            id_number=d["id_number"],
+            relation=d["relation"],
+            phone=d.get("phone", ""),
+            labour_capacity=d["labour_capacity"],
+            disability_category=d.get("disability_category") or "",
+            disability_grade=d.get("disability_grade"),
+            serious_illness=d["serious_illness"],
+            elderly_living_alone=d["elderly_living_alone"],
+            child_in_difficulty=d["child_in_difficulty"],
             school_enrolment=d.get("school_enrolment") or "",
             incomes={str(k): v for k, v in incomes.items() if v},
         )
@@ -81,7 +92,9 @@ class PersonEditForm(StyledFormMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=64)
     phone = forms.CharField(label=_("Phone (leave empty to keep)"), max_length=20, required=False)
     labour_capacity = forms.ChoiceField(label=_("Labour capacity"), choices=LabourCapacity.choices)
-    disability_category = forms.ChoiceField(label=_("Disability category"), choices=DisabilityCategory.choices, required=False)
+    disability_category = forms.ChoiceField(
+        label=_("Disability category"), choices=DisabilityCategory.choices, required=False
+    )
     disability_grade = MemberForm.base_fields["disability_grade"]
     serious_illness = forms.BooleanField(label=_("Serious illness"), required=False)
     elderly_living_alone = forms.BooleanField(label=_("Elderly living alone"), required=False)
@@ -99,7 +112,9 @@ class AssetForm(StyledFormMixin, forms.Form):
     description = forms.CharField(label=_("Description"), max_length=200, required=False)
     value = YuanField(label=_("Value (yuan)"), required=False)
     floor_area_m2 = forms.IntegerField(label=_("Floor area (m²)"), required=False, min_value=0)
-    acquired_on = forms.DateField(label=_("Acquired on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    acquired_on = forms.DateField(
+        label=_("Acquired on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     is_exempt_vehicle = forms.BooleanField(label=_("Only working vehicle or disability vehicle"), required=False)
     company_uscc = forms.CharField(label=_("Unified social credit code"), max_length=18, required=False)
     company_role = forms.ChoiceField(label=_("Company role"), choices=[("", "—"), *CompanyRole.choices], required=False)

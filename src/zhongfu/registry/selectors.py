@@ -45,7 +45,7 @@ def households_visible_to(user) -> QuerySet[Household]:
     prefix = user.scope_prefix
     if prefix is None:
         return Household.objects.none()
-    return Household.objects.filter(region_id__startswith=prefix)
+    return Household.objects.filter(region__code__startswith=prefix)
 
 
 def household_search(
@@ -56,7 +56,7 @@ def household_search(
     if not include_inactive:
         qs = qs.filter(is_active=True)
     if region:
-        qs = qs.filter(region_id__startswith=region)
+        qs = qs.filter(region__code__startswith=region)
     q = (q or "").strip()
     if q:
         active = Membership.objects.filter(household=OuterRef("pk"), end_date__isnull=True)
@@ -136,9 +136,7 @@ def household_income_summary(*, household: Household) -> dict:
     """Monthly income in fen, household size and per-capita income (rounded down to the fen)."""
     members = household.memberships.filter(end_date__isnull=True)
     size = members.count()
-    total = (
-        Income.objects.filter(person__memberships__in=members).aggregate(total=Sum("monthly_fen"))["total"] or 0
-    )
+    total = Income.objects.filter(person__memberships__in=members).aggregate(total=Sum("monthly_fen"))["total"] or 0
     return {"size": size, "monthly_fen": total, "per_capita_fen": total // size if size else 0}
 
 

@@ -47,6 +47,7 @@ class PersonAlreadyRegistered(InvalidInput):
 
 # --- snapshots for the audit log: masked values and hashes, never clear identifiers -------------
 
+
 def household_snapshot(h: Household) -> dict:
     return {
         "number": h.number,
@@ -60,8 +61,14 @@ def household_snapshot(h: Household) -> dict:
 
 
 PERSON_FIELDS = (
-    "name", "labour_capacity", "disability_category", "disability_grade", "serious_illness",
-    "elderly_living_alone", "child_in_difficulty", "school_enrolment",
+    "name",
+    "labour_capacity",
+    "disability_category",
+    "disability_grade",
+    "serious_illness",
+    "elderly_living_alone",
+    "child_in_difficulty",
+    "school_enrolment",
 )
 
 
@@ -80,6 +87,7 @@ def person_snapshot(p: Person) -> dict:
 
 
 # --- validation ---------------------------------------------------------------------------------
+
 
 @dataclass
 class MemberInput:
@@ -130,7 +138,9 @@ def _parse_id(value: str, field_name: str):
     rid = parse_id_number(value, field=field_name)
     if not issuing_code_exists(rid.region_code):
         raise InvalidInput(
-            _("The ID number's region code %(code)s is not a known county code."), field=field_name, code=rid.region_code
+            _("The ID number's region code %(code)s is not a known county code."),
+            field=field_name,
+            code=rid.region_code,
         )
     return rid
 
@@ -152,11 +162,12 @@ def _check_scope(actor, region_code: str) -> None:
 
 def _next_household_number(region: Region) -> str:
     last = Household.objects.filter(number__startswith=region.code).aggregate(m=Max("number"))["m"]
-    seq = int(last[len(region.code):]) + 1 if last else 1
+    seq = int(last[len(region.code) :]) + 1 if last else 1
     return f"{region.code}{seq:05d}"
 
 
 # --- households and members ---------------------------------------------------------------------
+
 
 def _person_create(actor, m: MemberInput, household: Household, index: int, start: dt.date) -> Person:
     prefix = f"members[{index}]." if index >= 0 else ""
@@ -184,21 +195,31 @@ def _person_create(actor, m: MemberInput, household: Household, index: int, star
         child_in_difficulty=m.child_in_difficulty,
         school_enrolment=m.school_enrolment or "",
     )
-    Income.objects.bulk_create(
-        [Income(person=person, kind=k, monthly_fen=v) for k, v in m.incomes.items() if v]
-    )
+    Income.objects.bulk_create([Income(person=person, kind=k, monthly_fen=v) for k, v in m.incomes.items() if v])
     Membership.objects.create(household=household, person=person, relation=m.relation, start_date=start)
     audit_record(
-        actor=actor, action=A.CREATE, object_type="person", object_id=person.pk, household_id=household.pk,
-        region_code=household.region_id, after=person_snapshot(person) | {"relation": m.relation, "incomes": m.incomes},
+        actor=actor,
+        action=A.CREATE,
+        object_type="person",
+        object_id=person.pk,
+        household_id=household.pk,
+        region_code=household.region_id,
+        after=person_snapshot(person) | {"relation": m.relation, "incomes": m.incomes},
     )
     return person
 
 
 @transaction.atomic
 def household_register(
-    *, actor, region_code: str, address: str, area_type: str, hukou_type: str,
-    members: list[MemberInput], number: str = "", start: dt.date | None = None,
+    *,
+    actor,
+    region_code: str,
+    address: str,
+    area_type: str,
+    hukou_type: str,
+    members: list[MemberInput],
+    number: str = "",
+    start: dt.date | None = None,
 ) -> Household:
     """Register a new household with its members (exactly one head). All or nothing."""
     region = _community(region_code)
@@ -210,6 +231,8 @@ def household_register(
     _choice(hukou_type, HukouType, "hukou_type")
     if not members:
         raise InvalidInput(_("A household has at least one member."), field="members")
+    for i, m in enumerate(members):
+        _validate_member_fields(m, f"members[{i}].")
     heads = [m for m in members if m.relation == Relation.HEAD]
     if len(heads) != 1:
         raise InvalidInput(_("A household has exactly one head."), field="members")
@@ -217,7 +240,9 @@ def household_register(
     for i, m in enumerate(members):
         key = (m.id_number or "").strip().upper()
         if key in seen:
-            raise InvalidInput(_("The same ID number appears twice in this household."), field=f"members[{i}].id_number")
+            raise InvalidInput(
+                _("The same ID number appears twice in this household."), field=f"members[{i}].id_number"
+            )
         seen.add(key)
     number = (number or "").strip() or _next_household_number(region)
     if Household.objects.filter(number=number).exists():
@@ -226,8 +251,13 @@ def household_register(
         number=number, region=region, address=address, area_type=area_type, hukou_type=hukou_type
     )
     audit_record(
-        actor=actor, action=A.CREATE, object_type="household", object_id=household.pk,
-        household_id=household.pk, region_code=region.code, after=household_snapshot(household),
+        actor=actor,
+        action=A.CREATE,
+        object_type="household",
+        object_id=household.pk,
+        household_id=household.pk,
+        region_code=region.code,
+        after=household_snapshot(household),
     )
     start = start or dt.date.today()
     for i, m in enumerate(members):
@@ -259,8 +289,14 @@ def household_update(*, actor, household_id: int, **changes) -> Household:
     if after != before:
         household.save()
         audit_record(
-            actor=actor, action=A.UPDATE, object_type="household", object_id=household.pk,
-            household_id=household.pk, region_code=household.region_id, before=before, after=after,
+            actor=actor,
+            action=A.UPDATE,
+            object_type="household",
+            object_id=household.pk,
+            household_id=household.pk,
+            region_code=household.region_id,
+            before=before,
+            after=after,
         )
     return household
 
@@ -269,7 +305,10 @@ def household_update(*, actor, household_id: int, **changes) -> Household:
 def member_add(*, actor, household_id: int, member: MemberInput, start: dt.date | None = None) -> Person:
     household = household_get_for_user(user=actor, household_id=household_id, for_update=True)
     _check_scope(actor, household.region_id)
-    if member.relation == Relation.HEAD and household.memberships.filter(end_date__isnull=True, relation=Relation.HEAD).exists():
+    if (
+        member.relation == Relation.HEAD
+        and household.memberships.filter(end_date__isnull=True, relation=Relation.HEAD).exists()
+    ):
         raise InvalidInput(_("This household already has a head."), field="relation")
     try:
         with transaction.atomic():
@@ -279,8 +318,16 @@ def member_add(*, actor, household_id: int, member: MemberInput, start: dt.date 
 
 
 PERSON_EDITABLE = (
-    "name", "phone", "labour_capacity", "disability_category", "disability_grade", "serious_illness",
-    "elderly_living_alone", "child_in_difficulty", "school_enrolment", "deceased_on",
+    "name",
+    "phone",
+    "labour_capacity",
+    "disability_category",
+    "disability_grade",
+    "serious_illness",
+    "elderly_living_alone",
+    "child_in_difficulty",
+    "school_enrolment",
+    "deceased_on",
 )
 
 
@@ -293,7 +340,9 @@ def person_update(*, actor, person_id: int, **changes) -> Person:
         if key not in PERSON_EDITABLE:
             raise InvalidInput(_("This field cannot be changed here."), field=key)
     merged = MemberInput(
-        name=changes.get("name", person.name), id_number="", relation=Relation.OTHER,
+        name=changes.get("name", person.name),
+        id_number="",
+        relation=Relation.OTHER,
         phone=changes.get("phone", "") or "",
         labour_capacity=changes.get("labour_capacity", person.labour_capacity),
         disability_category=changes.get("disability_category", person.disability_category) or "",
@@ -319,8 +368,14 @@ def person_update(*, actor, person_id: int, **changes) -> Person:
     if after != before:
         person.save()
         audit_record(
-            actor=actor, action=A.UPDATE, object_type="person", object_id=person.pk, household_id=household.pk,
-            region_code=household.region_id, before=before, after=after,
+            actor=actor,
+            action=A.UPDATE,
+            object_type="person",
+            object_id=person.pk,
+            household_id=household.pk,
+            region_code=household.region_id,
+            before=before,
+            after=after,
         )
     return person
 
@@ -345,17 +400,31 @@ def income_set(*, actor, person_id: int, kind: str, monthly_fen: int) -> None:
     else:
         Income.objects.create(person=person, kind=kind, monthly_fen=monthly_fen)
     audit_record(
-        actor=actor, action=A.UPDATE, object_type="income", object_id=f"{person.pk}:{kind}",
-        household_id=household.pk, region_code=household.region_id, before=before,
+        actor=actor,
+        action=A.UPDATE,
+        object_type="income",
+        object_id=f"{person.pk}:{kind}",
+        household_id=household.pk,
+        region_code=household.region_id,
+        before=before,
         after={"kind": kind, "monthly_fen": monthly_fen},
     )
 
 
 @transaction.atomic
 def asset_add(
-    *, actor, household_id: int, kind: str, value_fen: int = 0, description: str = "", person_id: int | None = None,
-    floor_area_m2: int | None = None, acquired_on: dt.date | None = None, is_exempt_vehicle: bool = False,
-    company_uscc: str = "", company_role: str = "",
+    *,
+    actor,
+    household_id: int,
+    kind: str,
+    value_fen: int = 0,
+    description: str = "",
+    person_id: int | None = None,
+    floor_area_m2: int | None = None,
+    acquired_on: dt.date | None = None,
+    is_exempt_vehicle: bool = False,
+    company_uscc: str = "",
+    company_role: str = "",
 ) -> Asset:
     from zhongfu.common.identifiers import validate_uscc
 
@@ -370,12 +439,23 @@ def asset_add(
         company_uscc = validate_uscc(company_uscc, field="company_uscc")
         _choice(company_role, CompanyRole, "company_role")
     asset = Asset.objects.create(
-        household=household, person_id=person_id, kind=kind, value_fen=value_fen, description=description.strip(),
-        floor_area_m2=floor_area_m2, acquired_on=acquired_on, is_exempt_vehicle=is_exempt_vehicle,
-        company_uscc=company_uscc, company_role=company_role,
+        household=household,
+        person_id=person_id,
+        kind=kind,
+        value_fen=value_fen,
+        description=description.strip(),
+        floor_area_m2=floor_area_m2,
+        acquired_on=acquired_on,
+        is_exempt_vehicle=is_exempt_vehicle,
+        company_uscc=company_uscc,
+        company_role=company_role,
     )
     audit_record(
-        actor=actor, action=A.CREATE, object_type="asset", object_id=asset.pk, household_id=household.pk,
+        actor=actor,
+        action=A.CREATE,
+        object_type="asset",
+        object_id=asset.pk,
+        household_id=household.pk,
         region_code=household.region_id,
         after={"kind": kind, "value_fen": value_fen, "description": asset.description, "person": person_id},
     )
@@ -392,8 +472,13 @@ def asset_remove(*, actor, household_id: int, asset_id: int) -> None:
     before = {"kind": asset.kind, "value_fen": asset.value_fen, "description": asset.description}
     asset.delete()
     audit_record(
-        actor=actor, action=A.DELETE, object_type="asset", object_id=asset_id, household_id=household.pk,
-        region_code=household.region_id, before=before,
+        actor=actor,
+        action=A.DELETE,
+        object_type="asset",
+        object_id=asset_id,
+        household_id=household.pk,
+        region_code=household.region_id,
+        before=before,
     )
 
 
@@ -408,18 +493,30 @@ def expense_add(
         raise InvalidInput(_("An expense cannot be negative."), field="annual_fen")
     if not 2000 <= year <= dt.date.today().year + 1:
         raise InvalidInput(_("Not a plausible year."), field="year")
-    expense = Expense.objects.create(household=household, person_id=person_id, kind=kind, year=year, annual_fen=annual_fen)
+    expense = Expense.objects.create(
+        household=household, person_id=person_id, kind=kind, year=year, annual_fen=annual_fen
+    )
     audit_record(
-        actor=actor, action=A.CREATE, object_type="expense", object_id=expense.pk, household_id=household.pk,
-        region_code=household.region_id, after={"kind": kind, "year": year, "annual_fen": annual_fen},
+        actor=actor,
+        action=A.CREATE,
+        object_type="expense",
+        object_id=expense.pk,
+        household_id=household.pk,
+        region_code=household.region_id,
+        after={"kind": kind, "year": year, "annual_fen": annual_fen},
     )
     return expense
 
 
 @transaction.atomic
 def member_move(
-    *, actor, person_id: int, relation: str, to_household_id: int | None = None,
-    new_household: dict | None = None, on_date: dt.date | None = None,
+    *,
+    actor,
+    person_id: int,
+    relation: str,
+    to_household_id: int | None = None,
+    new_household: dict | None = None,
+    on_date: dt.date | None = None,
 ) -> Household:
     """Move a person to another household (merge) or into a new one (split).
 
@@ -434,7 +531,10 @@ def member_move(
         target = household_get_for_user(user=actor, household_id=to_household_id, for_update=True)
         if target.pk == source.pk:
             raise InvalidInput(_("The person is already in this household."), field="to_household")
-        if relation == Relation.HEAD and target.memberships.filter(end_date__isnull=True, relation=Relation.HEAD).exists():
+        if (
+            relation == Relation.HEAD
+            and target.memberships.filter(end_date__isnull=True, relation=Relation.HEAD).exists()
+        ):
             raise InvalidInput(_("That household already has a head."), field="relation")
     else:
         data = new_household or {}
@@ -443,14 +543,20 @@ def member_move(
         if relation != Relation.HEAD:
             raise InvalidInput(_("The first member of a new household is its head."), field="relation")
         target = Household.objects.create(
-            number=_next_household_number(region), region=region,
+            number=_next_household_number(region),
+            region=region,
             address=(data.get("address") or source.address).strip(),
             area_type=_choice(data.get("area_type") or source.area_type, AreaType, "area_type"),
             hukou_type=_choice(data.get("hukou_type") or source.hukou_type, HukouType, "hukou_type"),
         )
         audit_record(
-            actor=actor, action=A.CREATE, object_type="household", object_id=target.pk, household_id=target.pk,
-            region_code=region.code, after=household_snapshot(target) | {"split_from": source.number},
+            actor=actor,
+            action=A.CREATE,
+            object_type="household",
+            object_id=target.pk,
+            household_id=target.pk,
+            region_code=region.code,
+            after=household_snapshot(target) | {"split_from": source.number},
         )
     current = person.memberships.get(end_date__isnull=True)
     current.end_date = on_date
@@ -458,18 +564,33 @@ def member_move(
     Membership.objects.create(household=target, person=person, relation=relation, start_date=on_date)
     for hh, direction in ((source, "out"), (target, "in")):
         audit_record(
-            actor=actor, action=A.MOVE, object_type="person", object_id=person.pk, household_id=hh.pk,
+            actor=actor,
+            action=A.MOVE,
+            object_type="person",
+            object_id=person.pk,
+            household_id=hh.pk,
             region_code=hh.region_id,
             before={"household": source.number, "relation": current.relation},
-            after={"household": target.number, "relation": relation, "direction": direction, "date": on_date.isoformat()},
+            after={
+                "household": target.number,
+                "relation": relation,
+                "direction": direction,
+                "date": on_date.isoformat(),
+            },
         )
     if not source.memberships.filter(end_date__isnull=True).exists():
         before = household_snapshot(source)
         source.is_active = False
         source.save(update_fields=["is_active", "updated_at"])
         audit_record(
-            actor=actor, action=A.UPDATE, object_type="household", object_id=source.pk, household_id=source.pk,
-            region_code=source.region_id, before=before, after=household_snapshot(source),
+            actor=actor,
+            action=A.UPDATE,
+            object_type="household",
+            object_id=source.pk,
+            household_id=source.pk,
+            region_code=source.region_id,
+            before=before,
+            after=household_snapshot(source),
             reason="merged into " + target.number,
         )
     return target
@@ -481,6 +602,7 @@ UNMASKABLE = ("id_number", "phone")
 @transaction.atomic
 def person_unmask(*, actor, person_id: int, field_name: str, reason: str) -> str:
     """Return the clear ID number or phone; a permission, a reason, and an audit entry every time."""
+    person, household = person_get_for_user(user=actor, person_id=person_id)  # out of scope: NotFound first
     if not actor.has_perm("registry.unmask_personal_data"):
         raise PermissionDenied()
     if field_name not in UNMASKABLE:
@@ -488,11 +610,16 @@ def person_unmask(*, actor, person_id: int, field_name: str, reason: str) -> str
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise InvalidInput(_("Give the reason for viewing this personal data."), field="reason")
-    person, household = person_get_for_user(user=actor, person_id=person_id)
     token = person.id_number_enc if field_name == "id_number" else person.phone_enc
     value = pd.decrypt(token) if token else ""
     audit_record(
-        actor=actor, action=A.UNMASK, object_type="person", object_id=person.pk, household_id=household.pk,
-        region_code=household.region_id, after={"field": field_name}, reason=reason[:500],
+        actor=actor,
+        action=A.UNMASK,
+        object_type="person",
+        object_id=person.pk,
+        household_id=household.pk,
+        region_code=household.region_id,
+        after={"field": field_name},
+        reason=reason[:500],
     )
     return value

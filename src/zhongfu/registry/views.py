@@ -4,6 +4,7 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import escape
@@ -12,8 +13,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from zhongfu.audit.selectors import audit_entries_for_household
-from zhongfu.common.personal_data import mask_name
 from zhongfu.common.errors import DomainError, NotFound, PermissionDenied
+from zhongfu.common.personal_data import mask_name
 from zhongfu.common.web import form_add_domain_error, get_or_404, is_htmx, paginate
 from zhongfu.regions.selectors import region_path
 
@@ -45,6 +46,15 @@ CATEGORY_CHOICES = [
 ]
 
 
+CHANGE = "registry.change_household"
+
+
+def _require(request, perm: str) -> None:
+    """Checked after the record is fetched: out of scope is 404 for everyone, in scope without the right is 403."""
+    if not request.user.has_perm(perm):
+        raise DjangoPermissionDenied
+
+
 def _search_params(request) -> dict:
     return {
         "q": request.GET.get("q", "")[:64],
@@ -58,9 +68,13 @@ def _search_params(request) -> dict:
 def household_list(request):
     params = _search_params(request)
     page = paginate(request, selectors.household_search(user=request.user, **params))
-    page.object_list = selectors.household_list_rows(
-        selectors.households_visible_to(request.user).filter(pk__in=[h.pk for h in page.object_list])
-    ).select_related("region").order_by("number")
+    page.object_list = (
+        selectors.household_list_rows(
+            selectors.households_visible_to(request.user).filter(pk__in=[h.pk for h in page.object_list])
+        )
+        .select_related("region")
+        .order_by("number")
+    )
     context = {"page": page, "params": params, "categories": CATEGORY_CHOICES}
     template = "registry/_household_table.html" if is_htmx(request) else "registry/household_list.html"
     return render(request, template, context)
@@ -80,14 +94,30 @@ def household_export(request):
 
     def rows():
         yield "\ufeff"  # so that Excel opens the file as UTF-8
-        yield writer.writerow([_("Household number"), _("Community"), _("Address"), _("Head"), _("Head's ID number"), _("Members"), _("Assistance class")])
+        yield writer.writerow(
+            [
+                _("Household number"),
+                _("Community"),
+                _("Address"),
+                _("Head"),
+                _("Head's ID number"),
+                _("Members"),
+                _("Assistance class"),
+            ]
+        )
         for h in qs.iterator(chunk_size=2000):
             head = h.head_memberships[0].person if h.head_memberships else None
-            yield writer.writerow([
-                h.number, h.region.full_name, h.address,
-                mask_name(head.name) if head else "", head.id_number_masked if head else "",
-                h.size, h.get_assistance_class_display(),
-            ])
+            yield writer.writerow(
+                [
+                    h.number,
+                    h.region.full_name,
+                    h.address,
+                    mask_name(head.name) if head else "",
+                    head.id_number_masked if head else "",
+                    h.size,
+                    h.get_assistance_class_display(),
+                ]
+            )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="households.csv"'
@@ -95,13 +125,14 @@ def household_export(request):
 
 
 @login_required
-@permission_required("registry.view_household", raise_exception=True)
 def household_detail(request, pk: int):
     household = get_or_404(selectors.household_get_for_user, user=request.user, household_id=pk)
     context = {
         "household": household,
         "members": selectors.household_members(household=household),
-        "past_members": selectors.household_members(household=household, include_past=True).filter(end_date__isnull=False),
+        "past_members": selectors.household_members(household=household, include_past=True).filter(
+            end_date__isnull=False
+        ),
         "income": selectors.household_income_summary(household=household),
         "assets": household.assets.select_related("person").all(),
         "expenses": household.expenses.select_related("person").order_by("-year"),
@@ -127,15 +158,18 @@ def household_create(request):
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             household = services.household_register(
-                actor=request.user, region_code=form.cleaned_data["region"], address=form.cleaned_data["address"],
-                area_type=form.cleaned_data["area_type"], hukou_type=form.cleaned_data["hukou_type"],
+                actor=request.user,
+                region_code=form.cleaned_data["region"],
+                address=form.cleaned_data["address"],
+                area_type=form.cleaned_data["area_type"],
+                hukou_type=form.cleaned_data["hukou_type"],
                 members=_members_from(formset),
             )
         except DomainError as e:
             field = e.field or ""
             if field.startswith("members["):
-                index = int(field[len("members["):field.index("]")])
-                sub = field[field.index("]") + 2:]
+                index = int(field[len("members[") : field.index("]")])
+                sub = field[field.index("]") + 2 :]
                 target = formset.forms[index] if index < len(formset.forms) else None
                 if target is not None and sub in target.fields:
                     target.add_error(sub, str(e))
@@ -150,11 +184,15 @@ def household_create(request):
 
 
 @login_required
-@permission_required("registry.change_household", raise_exception=True)
 def household_edit(request, pk: int):
     household = get_or_404(selectors.household_get_for_user, user=request.user, household_id=pk)
-    initial = {"region": household.region_id, "address": household.address, "area_type": household.area_type,
-               "hukou_type": household.hukou_type}
+    _require(request, CHANGE)
+    initial = {
+        "region": household.region_id,
+        "address": household.address,
+        "area_type": household.area_type,
+        "hukou_type": household.hukou_type,
+    }
     form = HouseholdForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -168,9 +206,9 @@ def household_edit(request, pk: int):
 
 
 @login_required
-@permission_required("registry.change_household", raise_exception=True)
 def member_add(request, pk: int):
     household = get_or_404(selectors.household_get_for_user, user=request.user, household_id=pk)
+    _require(request, CHANGE)
     form = MemberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -184,9 +222,9 @@ def member_add(request, pk: int):
 
 
 @login_required
-@permission_required("registry.change_household", raise_exception=True)
 def person_edit(request, pk: int):
     person, household = get_or_404(selectors.person_get_for_user, user=request.user, person_id=pk)
+    _require(request, CHANGE)
     initial = {f: getattr(person, f) for f in PersonEditForm.base_fields if f != "phone"}
     form = PersonEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -204,9 +242,9 @@ def person_edit(request, pk: int):
 
 
 @login_required
-@permission_required("registry.change_household", raise_exception=True)
 def person_move(request, pk: int):
     person, household = get_or_404(selectors.person_get_for_user, user=request.user, person_id=pk)
+    _require(request, CHANGE)
     form = MoveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -217,8 +255,12 @@ def person_move(request, pk: int):
                     selectors.household_get_by_number_for_user, user=request.user, number=d["to_household"].strip()
                 ).pk
             target = services.member_move(
-                actor=request.user, person_id=person.pk, relation=d["relation"], to_household_id=target_id,
-                new_household={"address": d["address"]} if d["address"] else None, on_date=d["on_date"],
+                actor=request.user,
+                person_id=person.pk,
+                relation=d["relation"],
+                to_household_id=target_id,
+                new_household={"address": d["address"]} if d["address"] else None,
+                on_date=d["on_date"],
             )
         except DomainError as e:
             form_add_domain_error(form, e)
@@ -234,7 +276,7 @@ def person_unmask(request, pk: int):
     form = UnmaskForm(request.POST)
     if not form.is_valid():
         return HttpResponse(
-            '<span class="text-danger small">%s</span>' % _("Give the reason for viewing this personal data."),
+            f'<span class="text-danger small">{escape(_("Give the reason for viewing this personal data."))}</span>',
             status=400,
         )
     try:
@@ -251,11 +293,11 @@ def person_unmask(request, pk: int):
 
 
 @login_required
-@permission_required("registry.change_household", raise_exception=True)
 @require_POST
 def household_add_record(request, pk: int, kind: str):
     """Add an income, an asset or an expense from the forms on the household page."""
     household = get_or_404(selectors.household_get_for_user, user=request.user, household_id=pk)
+    _require(request, CHANGE)
     form_class = {"income": IncomeForm, "asset": AssetForm, "expense": ExpenseForm}.get(kind)
     if form_class is None:
         raise Http404()
@@ -263,8 +305,12 @@ def household_add_record(request, pk: int, kind: str):
     person_id = request.POST.get("person") or None
     try:
         if not form.is_valid():
-            raise DomainError("; ".join(f"{form.fields[f].label}: {' '.join(errs)}" if f in form.fields else " ".join(errs)
-                                        for f, errs in form.errors.items()))
+            raise DomainError(
+                "; ".join(
+                    f"{form.fields[f].label}: {' '.join(errs)}" if f in form.fields else " ".join(errs)
+                    for f, errs in form.errors.items()
+                )
+            )
         d = form.cleaned_data
         if kind == "income":
             if person_id is None:
@@ -272,14 +318,25 @@ def household_add_record(request, pk: int, kind: str):
             services.income_set(actor=request.user, person_id=int(person_id), kind=d["kind"], monthly_fen=d["monthly"])
         elif kind == "asset":
             services.asset_add(
-                actor=request.user, household_id=household.pk, kind=d["kind"], value_fen=d["value"],
-                description=d["description"], person_id=int(person_id) if person_id else None,
-                floor_area_m2=d["floor_area_m2"], acquired_on=d["acquired_on"],
-                is_exempt_vehicle=d["is_exempt_vehicle"], company_uscc=d["company_uscc"], company_role=d["company_role"],
+                actor=request.user,
+                household_id=household.pk,
+                kind=d["kind"],
+                value_fen=d["value"],
+                description=d["description"],
+                person_id=int(person_id) if person_id else None,
+                floor_area_m2=d["floor_area_m2"],
+                acquired_on=d["acquired_on"],
+                is_exempt_vehicle=d["is_exempt_vehicle"],
+                company_uscc=d["company_uscc"],
+                company_role=d["company_role"],
             )
         else:
             services.expense_add(
-                actor=request.user, household_id=household.pk, kind=d["kind"], year=d["year"], annual_fen=d["annual"],
+                actor=request.user,
+                household_id=household.pk,
+                kind=d["kind"],
+                year=d["year"],
+                annual_fen=d["annual"],
                 person_id=int(person_id) if person_id else None,
             )
     except DomainError as e:
@@ -290,10 +347,10 @@ def household_add_record(request, pk: int, kind: str):
 
 
 @login_required
-@permission_required("registry.change_household", raise_exception=True)
 @require_POST
 def asset_remove(request, pk: int, asset_id: int):
     get_or_404(selectors.household_get_for_user, user=request.user, household_id=pk)
+    _require(request, CHANGE)
     try:
         services.asset_remove(actor=request.user, household_id=pk, asset_id=asset_id)
     except DomainError as e:

@@ -24,3 +24,22 @@ def query_with(context, **kwargs):
     for key, value in kwargs.items():
         params[key] = value
     return params.urlencode()
+
+
+# Fields of audit snapshots that hold a person's name: shown masked like everywhere else.
+_NAME_KEYS = {"name"}
+
+
+@register.filter
+def audit_changes(entry):
+    """(field, before, after) rows for an audit entry, names masked, unchanged fields left out."""
+    before, after = entry.before or {}, entry.after or {}
+    rows = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if key.endswith("_hash") or (entry.before and entry.after and old == new):
+            continue
+        if key in _NAME_KEYS:
+            old, new = mask_name(old or "") or None, mask_name(new or "") or None
+        rows.append((key, old, new))
+    return rows

@@ -5,39 +5,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='IssuingCode',
+            name="IssuingCode",
             fields=[
-                ('code', models.CharField(max_length=6, primary_key=True, serialize=False, verbose_name='code')),
-                ('name', models.CharField(max_length=64, verbose_name='name')),
-                ('current', models.BooleanField(default=True, verbose_name='current')),
+                ("code", models.CharField(max_length=6, primary_key=True, serialize=False, verbose_name="code")),
+                ("name", models.CharField(max_length=64, verbose_name="name")),
+                ("current", models.BooleanField(default=True, verbose_name="current")),
             ],
             options={
-                'verbose_name': 'ID issuing code',
-                'verbose_name_plural': 'ID issuing codes',
+                "verbose_name": "ID issuing code",
+                "verbose_name_plural": "ID issuing codes",
             },
         ),
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('code', models.CharField(max_length=12, primary_key=True, serialize=False, verbose_name='code')),
-                ('name', models.CharField(max_length=64, verbose_name='name')),
-                ('level', models.PositiveSmallIntegerField(choices=[(2, 'city'), (3, 'district'), (4, 'street'), (5, 'community')], verbose_name='level')),
-                ('is_rural', models.BooleanField(default=False, verbose_name='rural')),
-                ('full_name', models.CharField(max_length=200, verbose_name='full name')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='regions.region', verbose_name='parent')),
+                ("code", models.CharField(max_length=12, primary_key=True, serialize=False, verbose_name="code")),
+                ("name", models.CharField(max_length=64, verbose_name="name")),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(2, "city"), (3, "district"), (4, "street"), (5, "community")], verbose_name="level"
+                    ),
+                ),
+                ("is_rural", models.BooleanField(default=False, verbose_name="rural")),
+                ("full_name", models.CharField(max_length=200, verbose_name="full name")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="regions.region",
+                        verbose_name="parent",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'region',
-                'verbose_name_plural': 'regions',
-                'ordering': ['code'],
+                "verbose_name": "region",
+                "verbose_name_plural": "regions",
+                "ordering": ["code"],
             },
         ),
     ]

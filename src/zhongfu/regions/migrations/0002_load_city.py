@@ -7,8 +7,11 @@ from django.db import migrations
 def forwards(apps, schema_editor):
     from zhongfu.regions.services import regions_load
 
-    regions_load(city_code=settings.ZHONGFU_CITY_CODE, region_model=apps.get_model("regions", "Region"),
-                 issuing_code_model=apps.get_model("regions", "IssuingCode"))
+    regions_load(
+        city_code=settings.ZHONGFU_CITY_CODE,
+        region_model=apps.get_model("regions", "Region"),
+        issuing_code_model=apps.get_model("regions", "IssuingCode"),
+    )
 
 
 class Migration(migrations.Migration):

@@ -5,130 +5,357 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('regions', '0001_initial'),
+        ("regions", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Household',
+            name="Household",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=32, unique=True, verbose_name='household number')),
-                ('address', models.CharField(max_length=200, verbose_name='address')),
-                ('area_type', models.CharField(choices=[('urban', 'urban'), ('rural', 'rural')], max_length=8, verbose_name='urban or rural')),
-                ('hukou_type', models.CharField(choices=[('registered', 'registered (local hukou)'), ('resident', 'resident (non-local hukou)')], max_length=12, verbose_name='hukou')),
-                ('assistance_class', models.CharField(blank=True, choices=[('', 'none'), ('dibao', 'minimum living guarantee (dibao)'), ('marginal', 'near-dibao (marginal)'), ('extreme_poverty', 'extreme poverty (tekun)'), ('expenditure_poverty', 'expenditure poverty')], default='', max_length=24, verbose_name='assistance class')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='households', to='regions.region', verbose_name='community')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(max_length=32, unique=True, verbose_name="household number")),
+                ("address", models.CharField(max_length=200, verbose_name="address")),
+                (
+                    "area_type",
+                    models.CharField(
+                        choices=[("urban", "urban"), ("rural", "rural")], max_length=8, verbose_name="urban or rural"
+                    ),
+                ),
+                (
+                    "hukou_type",
+                    models.CharField(
+                        choices=[
+                            ("registered", "registered (local hukou)"),
+                            ("resident", "resident (non-local hukou)"),
+                        ],
+                        max_length=12,
+                        verbose_name="hukou",
+                    ),
+                ),
+                (
+                    "assistance_class",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "none"),
+                            ("dibao", "minimum living guarantee (dibao)"),
+                            ("marginal", "near-dibao (marginal)"),
+                            ("extreme_poverty", "extreme poverty (tekun)"),
+                            ("expenditure_poverty", "expenditure poverty"),
+                        ],
+                        default="",
+                        max_length=24,
+                        verbose_name="assistance class",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="households",
+                        to="regions.region",
+                        verbose_name="community",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'household',
-                'verbose_name_plural': 'households',
-                'ordering': ['number'],
-                'permissions': [('import_households', 'Can import households from a spreadsheet'), ('unmask_personal_data', 'Can see unmasked ID numbers and phones (logged)')],
+                "verbose_name": "household",
+                "verbose_name_plural": "households",
+                "ordering": ["number"],
+                "permissions": [
+                    ("import_households", "Can import households from a spreadsheet"),
+                    ("unmask_personal_data", "Can see unmasked ID numbers and phones (logged)"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(db_index=True, max_length=64, verbose_name='name')),
-                ('id_number_enc', models.TextField(editable=False)),
-                ('id_number_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('id_number_masked', models.CharField(editable=False, max_length=18, verbose_name='ID number')),
-                ('birth_date', models.DateField(verbose_name='birth date')),
-                ('sex', models.CharField(choices=[('M', 'male'), ('F', 'female')], max_length=1, verbose_name='sex')),
-                ('phone_enc', models.TextField(blank=True, editable=False)),
-                ('phone_hash', models.CharField(blank=True, db_index=True, editable=False, max_length=64)),
-                ('phone_masked', models.CharField(blank=True, editable=False, max_length=20, verbose_name='phone')),
-                ('labour_capacity', models.CharField(choices=[('full', 'able to work'), ('partial', 'partly able to work'), ('none', 'unable to work')], default='full', max_length=8, verbose_name='labour capacity')),
-                ('disability_category', models.CharField(blank=True, choices=[('', 'none'), ('visual', 'visual'), ('hearing', 'hearing'), ('speech', 'speech'), ('physical', 'physical'), ('intellectual', 'intellectual'), ('mental', 'mental'), ('multiple', 'multiple')], default='', max_length=16, verbose_name='disability category')),
-                ('disability_grade', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='disability grade')),
-                ('serious_illness', models.BooleanField(default=False, verbose_name='serious illness')),
-                ('elderly_living_alone', models.BooleanField(default=False, verbose_name='elderly living alone')),
-                ('child_in_difficulty', models.BooleanField(default=False, verbose_name='child in difficulty')),
-                ('school_enrolment', models.CharField(blank=True, choices=[('', 'not in school'), ('preschool', 'preschool'), ('primary', 'primary school'), ('junior', 'junior secondary'), ('senior', 'senior secondary'), ('vocational', 'vocational school'), ('higher', 'higher education')], default='', max_length=12, verbose_name='school enrolment')),
-                ('deceased_on', models.DateField(blank=True, null=True, verbose_name='date of death')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(db_index=True, max_length=64, verbose_name="name")),
+                ("id_number_enc", models.TextField(editable=False)),
+                ("id_number_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                ("id_number_masked", models.CharField(editable=False, max_length=18, verbose_name="ID number")),
+                ("birth_date", models.DateField(verbose_name="birth date")),
+                ("sex", models.CharField(choices=[("M", "male"), ("F", "female")], max_length=1, verbose_name="sex")),
+                ("phone_enc", models.TextField(blank=True, editable=False)),
+                ("phone_hash", models.CharField(blank=True, db_index=True, editable=False, max_length=64)),
+                ("phone_masked", models.CharField(blank=True, editable=False, max_length=20, verbose_name="phone")),
+                (
+                    "labour_capacity",
+                    models.CharField(
+                        choices=[
+                            ("full", "able to work"),
+                            ("partial", "partly able to work"),
+                            ("none", "unable to work"),
+                        ],
+                        default="full",
+                        max_length=8,
+                        verbose_name="labour capacity",
+                    ),
+                ),
+                (
+                    "disability_category",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "none"),
+                            ("visual", "visual"),
+                            ("hearing", "hearing"),
+                            ("speech", "speech"),
+                            ("physical", "physical"),
+                            ("intellectual", "intellectual"),
+                            ("mental", "mental"),
+                            ("multiple", "multiple"),
+                        ],
+                        default="",
+                        max_length=16,
+                        verbose_name="disability category",
+                    ),
+                ),
+                (
+                    "disability_grade",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="disability grade"),
+                ),
+                ("serious_illness", models.BooleanField(default=False, verbose_name="serious illness")),
+                ("elderly_living_alone", models.BooleanField(default=False, verbose_name="elderly living alone")),
+                ("child_in_difficulty", models.BooleanField(default=False, verbose_name="child in difficulty")),
+                (
+                    "school_enrolment",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "not in school"),
+                            ("preschool", "preschool"),
+                            ("primary", "primary school"),
+                            ("junior", "junior secondary"),
+                            ("senior", "senior secondary"),
+                            ("vocational", "vocational school"),
+                            ("higher", "higher education"),
+                        ],
+                        default="",
+                        max_length=12,
+                        verbose_name="school enrolment",
+                    ),
+                ),
+                ("deceased_on", models.DateField(blank=True, null=True, verbose_name="date of death")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'person',
-                'verbose_name_plural': 'people',
-                'constraints': [models.CheckConstraint(condition=models.Q(('disability_grade__isnull', True), models.Q(('disability_grade__gte', 1), ('disability_grade__lte', 4)), _connector='OR'), name='person_disability_grade_1_to_4')],
+                "verbose_name": "person",
+                "verbose_name_plural": "people",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("disability_grade__isnull", True),
+                            models.Q(("disability_grade__gte", 1), ("disability_grade__lte", 4)),
+                            _connector="OR",
+                        ),
+                        name="person_disability_grade_1_to_4",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('relation', models.CharField(choices=[('head', 'head of household'), ('spouse', 'spouse'), ('child', 'child'), ('parent', 'parent'), ('grandchild', 'grandchild'), ('grandparent', 'grandparent'), ('sibling', 'sibling'), ('other', 'other')], max_length=12, verbose_name='relation to the head')),
-                ('start_date', models.DateField(verbose_name='from')),
-                ('end_date', models.DateField(blank=True, null=True, verbose_name='until')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='registry.household')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='registry.person')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "relation",
+                    models.CharField(
+                        choices=[
+                            ("head", "head of household"),
+                            ("spouse", "spouse"),
+                            ("child", "child"),
+                            ("parent", "parent"),
+                            ("grandchild", "grandchild"),
+                            ("grandparent", "grandparent"),
+                            ("sibling", "sibling"),
+                            ("other", "other"),
+                        ],
+                        max_length=12,
+                        verbose_name="relation to the head",
+                    ),
+                ),
+                ("start_date", models.DateField(verbose_name="from")),
+                ("end_date", models.DateField(blank=True, null=True, verbose_name="until")),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="memberships", to="registry.household"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="memberships", to="registry.person"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'membership',
-                'verbose_name_plural': 'memberships',
-                'constraints': [models.UniqueConstraint(condition=models.Q(('end_date__isnull', True)), fields=('person',), name='one_active_household_per_person'), models.UniqueConstraint(condition=models.Q(('end_date__isnull', True), ('relation', 'head')), fields=('household',), name='one_active_head_per_household')],
+                "verbose_name": "membership",
+                "verbose_name_plural": "memberships",
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("end_date__isnull", True)),
+                        fields=("person",),
+                        name="one_active_household_per_person",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("end_date__isnull", True), ("relation", "head")),
+                        fields=("household",),
+                        name="one_active_head_per_household",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Income',
+            name="Income",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('wage', 'wages'), ('business', 'business income'), ('property', 'property income'), ('pension', 'pension'), ('transfer', 'transfers and support'), ('other', 'other income')], max_length=12, verbose_name='income type')),
-                ('monthly_fen', models.BigIntegerField(verbose_name='monthly amount (fen)')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='incomes', to='registry.person')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("wage", "wages"),
+                            ("business", "business income"),
+                            ("property", "property income"),
+                            ("pension", "pension"),
+                            ("transfer", "transfers and support"),
+                            ("other", "other income"),
+                        ],
+                        max_length=12,
+                        verbose_name="income type",
+                    ),
+                ),
+                ("monthly_fen", models.BigIntegerField(verbose_name="monthly amount (fen)")),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="incomes", to="registry.person"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'income',
-                'verbose_name_plural': 'incomes',
-                'constraints': [models.UniqueConstraint(fields=('person', 'kind'), name='one_income_per_type'), models.CheckConstraint(condition=models.Q(('monthly_fen__gte', 0)), name='income_not_negative')],
+                "verbose_name": "income",
+                "verbose_name_plural": "incomes",
+                "constraints": [
+                    models.UniqueConstraint(fields=("person", "kind"), name="one_income_per_type"),
+                    models.CheckConstraint(condition=models.Q(("monthly_fen__gte", 0)), name="income_not_negative"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Expense',
+            name="Expense",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('medical', 'medical (out of pocket)'), ('education', 'education')], max_length=12, verbose_name='expense')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('annual_fen', models.BigIntegerField(verbose_name='amount for the year (fen)')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='expenses', to='registry.household')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='expenses', to='registry.person')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("medical", "medical (out of pocket)"), ("education", "education")],
+                        max_length=12,
+                        verbose_name="expense",
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="year")),
+                ("annual_fen", models.BigIntegerField(verbose_name="amount for the year (fen)")),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="expenses", to="registry.household"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="expenses",
+                        to="registry.person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'expense',
-                'verbose_name_plural': 'expenses',
-                'constraints': [models.CheckConstraint(condition=models.Q(('annual_fen__gte', 0)), name='expense_not_negative')],
+                "verbose_name": "expense",
+                "verbose_name_plural": "expenses",
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("annual_fen__gte", 0)), name="expense_not_negative")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Asset',
+            name="Asset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('vehicle', 'vehicle'), ('home', 'home'), ('company_role', 'company role'), ('deposit', 'deposits and securities')], max_length=16, verbose_name='asset')),
-                ('description', models.CharField(blank=True, max_length=200, verbose_name='description')),
-                ('value_fen', models.BigIntegerField(default=0, verbose_name='value (fen)')),
-                ('floor_area_m2', models.PositiveIntegerField(blank=True, null=True, verbose_name='floor area (m²)')),
-                ('acquired_on', models.DateField(blank=True, null=True, verbose_name='acquired on')),
-                ('is_exempt_vehicle', models.BooleanField(default=False, verbose_name='exempt vehicle (working or disability)')),
-                ('company_uscc', models.CharField(blank=True, max_length=18, verbose_name='unified social credit code')),
-                ('company_role', models.CharField(blank=True, choices=[('legal_representative', 'legal representative'), ('manager', 'manager'), ('shareholder', 'shareholder')], max_length=24, verbose_name='company role')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assets', to='registry.household')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assets', to='registry.person')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("vehicle", "vehicle"),
+                            ("home", "home"),
+                            ("company_role", "company role"),
+                            ("deposit", "deposits and securities"),
+                        ],
+                        max_length=16,
+                        verbose_name="asset",
+                    ),
+                ),
+                ("description", models.CharField(blank=True, max_length=200, verbose_name="description")),
+                ("value_fen", models.BigIntegerField(default=0, verbose_name="value (fen)")),
+                ("floor_area_m2", models.PositiveIntegerField(blank=True, null=True, verbose_name="floor area (m²)")),
+                ("acquired_on", models.DateField(blank=True, null=True, verbose_name="acquired on")),
+                (
+                    "is_exempt_vehicle",
+                    models.BooleanField(default=False, verbose_name="exempt vehicle (working or disability)"),
+                ),
+                (
+                    "company_uscc",
+                    models.CharField(blank=True, max_length=18, verbose_name="unified social credit code"),
+                ),
+                (
+                    "company_role",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("legal_representative", "legal representative"),
+                            ("manager", "manager"),
+                            ("shareholder", "shareholder"),
+                        ],
+                        max_length=24,
+                        verbose_name="company role",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="assets", to="registry.household"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assets",
+                        to="registry.person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'asset',
-                'verbose_name_plural': 'assets',
-                'constraints': [models.CheckConstraint(condition=models.Q(('value_fen__gte', 0)), name='asset_value_not_negative')],
+                "verbose_name": "asset",
+                "verbose_name_plural": "assets",
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("value_fen__gte", 0)), name="asset_value_not_negative")
+                ],
             },
         ),
     ]

@@ -15,5 +15,6 @@ class Command(BaseCommand):
             self.stdout.write(f"audit log intact: {result.checked} entries verified")
             return
         raise CommandError(
-            f"audit log broken at entry {result.broken_at}: {result.problem} ({result.checked} entries before it are intact)"
+            f"audit log broken at entry {result.broken_at}: {result.problem} "
+            f"({result.checked} entries before it are intact)"
         )

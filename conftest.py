@@ -1,0 +1,87 @@
+"""Shared fixtures: one user per role, households made through the registry services."""
+
+import datetime as dt
+import itertools
+
+import pytest
+
+from zhongfu.accounts.models import User
+from zhongfu.accounts.roles import Role
+from zhongfu.common.identifiers import make_id_number
+from zhongfu.regions.models import Level, Region
+from zhongfu.registry.services import MemberInput, household_register
+
+# Two communities in different districts: 西湖区 (inside the demo users' scope) and 萧山区 (outside
+# every scope but the city's).
+IN_COMMUNITY = "330106002001"
+OUT_COMMUNITY = "330109001001"
+
+_seq = itertools.count(1)
+
+
+def new_id_number(county: str = "330106", birth: dt.date = dt.date(1980, 5, 17), sex: str = "M") -> str:
+    """A fresh valid ID number for each call (synthetic)."""
+    n = next(_seq)
+    return make_id_number(county, birth + dt.timedelta(days=n // 400), (n * 2) % 1000, sex)
+
+
+def member(relation="head", name="张三", **kw) -> MemberInput:
+    kw.setdefault("id_number", new_id_number())
+    return MemberInput(name=name, relation=relation, **kw)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # PBKDF2's deliberate slowness costs seconds per test; the hasher itself is Django's concern.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def regions():
+    return {
+        "city": Region.objects.get(level=Level.CITY),
+        "district": Region.objects.get(code="330106"),
+        "street": Region.objects.get(code=IN_COMMUNITY[:9]),
+        "community": Region.objects.get(code=IN_COMMUNITY),
+        "other_community": Region.objects.get(code=OUT_COMMUNITY),
+    }
+
+
+ROLE_REGION = {
+    Role.CITY_ADMIN: "city",
+    Role.DISTRICT_CASEWORKER: "district",
+    Role.STREET_CASEWORKER: "street",
+    Role.COMMUNITY_WORKER: "community",
+    Role.UNIT_STAFF: "district",
+    Role.CHARITY_STAFF: "city",
+    Role.AUDITOR: "district",
+}
+
+
+@pytest.fixture
+def users(db, regions):
+    """One user per role, each scoped so that IN_COMMUNITY is inside and OUT_COMMUNITY outside
+    (except the city administrator, whose scope is the whole city)."""
+    out = {}
+    for role, level in ROLE_REGION.items():
+        user = User(username=f"t_{role}", role=role, region=regions[level])
+        user.set_password("pw-test-123")
+        user.save()
+        out[role] = user
+    return out
+
+
+@pytest.fixture
+def make_household(db, users):
+    def make(community=IN_COMMUNITY, members=None, actor=None, **kw):
+        return household_register(
+            actor=actor or users[Role.CITY_ADMIN],
+            region_code=community,
+            address=kw.pop("address", "文三路1号"),
+            area_type=kw.pop("area_type", "urban"),
+            hukou_type=kw.pop("hukou_type", "registered"),
+            members=members or [member()],
+            **kw,
+        )
+
+    return make
