@@ -36,3 +36,11 @@ def region_path(region: Region) -> list[Region]:
 def issuing_code_exists(code: str) -> bool:
     """Whether an ID number may begin with this six-digit code (current or abolished county code)."""
     return IssuingCode.objects.filter(code=code).exists()
+
+
+def region_search(*, prefix: str, query: str) -> QuerySet[Region]:
+    """Regions inside a scope prefix whose code starts with the query, or whose name contains it."""
+    qs = region_within(prefix)
+    if query.isdigit():
+        return qs.filter(code__startswith=query)
+    return qs.filter(name__contains=query)

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from zhongfu.registry.selectors import households_visible_to
 
 from .models import Level, Region
-from .selectors import region_path
+from .selectors import region_path, region_search
 
 
 @login_required
@@ -32,8 +32,10 @@ def browse(request, code: str | None = None):
             n=Count("pk"), low=Count("pk", filter=~Q(assistance_class=""))
         )
     rows = [(c, counts[c.code]["n"], counts[c.code]["low"]) for c in children]
+    query = request.GET.get("q", "").strip()[:20]
+    found = region_search(prefix=prefix, query=query)[:50] if query else []
     return render(
         request,
         "regions/browse.html",
-        {"parent": parent, "rows": rows, "path": region_path(parent) if parent else []},
+        {"parent": parent, "rows": rows, "path": region_path(parent) if parent else [], "q": query, "found": found},
     )
