@@ -20,12 +20,15 @@ CHANGE_HOUSEHOLD = "registry.change_household"
 IMPORT_HOUSEHOLDS = "registry.import_households"
 UNMASK = "registry.unmask_personal_data"
 VIEW_AUDIT = "audit.view_auditentry"
-MANAGE_USERS = "accounts.change_user"
+# The city administrator manages users and units in the admin site.
+MANAGE_USERS = frozenset(
+    f"accounts.{action}_{model}" for action in ("view", "add", "change") for model in ("user", "unit")
+)
 
 _WORKERS = {VIEW_HOUSEHOLD, CHANGE_HOUSEHOLD, UNMASK}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.CITY_ADMIN: frozenset(_WORKERS | {IMPORT_HOUSEHOLDS, VIEW_AUDIT, MANAGE_USERS}),
+    Role.CITY_ADMIN: frozenset(_WORKERS | {IMPORT_HOUSEHOLDS, VIEW_AUDIT} | MANAGE_USERS),
     Role.DISTRICT_CASEWORKER: frozenset(_WORKERS | {IMPORT_HOUSEHOLDS}),
     Role.STREET_CASEWORKER: frozenset(_WORKERS | {IMPORT_HOUSEHOLDS}),
     Role.COMMUNITY_WORKER: frozenset(_WORKERS),
