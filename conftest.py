@@ -85,3 +85,32 @@ def make_household(db, users):
         )
 
     return make
+
+
+@pytest.fixture
+def run_tasks(db):
+    """Run the queued background tasks with the real database worker's code, inside the test's
+    transaction (the `db_worker` command's loop closes connections, which a rolled-back test cannot
+    survive; the end-to-end tests run the real command as a process)."""
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    def run() -> int:
+        worker = Worker(
+            queue_names=["*"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="test-worker",
+            excluded_queue_names=[],
+        )
+        done = 0
+        while (result := DBTaskResult.objects.ready().get_locked()) is not None:
+            result.claim(worker.worker_id)
+            worker.run_task(result)
+            done += 1
+        return done
+
+    return run
