@@ -85,7 +85,7 @@ class MemberForm(StyledFormMixin, forms.Form):
         )
 
 
-MemberFormSet = forms.formset_factory(MemberForm, extra=1, min_num=1, validate_min=True)
+MemberFormSet = forms.formset_factory(MemberForm, extra=0, min_num=1, validate_min=True)
 
 
 class PersonEditForm(StyledFormMixin, forms.Form):
