@@ -39,3 +39,23 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+    @property
+    def object_type_label(self) -> str:
+        return str(OBJECT_TYPE_LABELS.get(self.object_type, self.object_type))
+
+    @property
+    def actor_label(self) -> str:
+        return (self.actor.display_name if self.actor_id and self.actor.display_name else "") or self.actor_name
+
+
+# What the audited object types are called on pages; apps that audit new types add theirs here.
+OBJECT_TYPE_LABELS = {
+    "household": _("household"),
+    "person": _("person"),
+    "income": _("income"),
+    "asset": _("asset"),
+    "expense": _("expense"),
+    "demo_city": _("demo city"),
+    "household_import": _("household import"),
+}

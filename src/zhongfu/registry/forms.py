@@ -45,7 +45,8 @@ class HouseholdForm(StyledFormMixin, forms.Form):
 class MemberForm(StyledFormMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=64)
     id_number = forms.CharField(label=_("ID number"), max_length=18, min_length=18)
-    relation = forms.ChoiceField(label=_("Relation to the head"), choices=Relation.choices)
+    # No default: a member added with "add another member" must not silently become a second head.
+    relation = forms.ChoiceField(label=_("Relation to the head"), choices=[("", "—"), *Relation.choices])
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
     labour_capacity = forms.ChoiceField(label=_("Labour capacity"), choices=LabourCapacity.choices)
     disability_category = forms.ChoiceField(

@@ -154,7 +154,7 @@ def _members_from(formset) -> list:
 @permission_required("registry.change_household", raise_exception=True)
 def household_create(request):
     form = HouseholdForm(request.POST or None, initial={"region": request.GET.get("region", "")})
-    formset = MemberFormSet(request.POST or None, prefix="members")
+    formset = MemberFormSet(request.POST or None, prefix="members", initial=[{"relation": "head"}])
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             household = services.household_register(

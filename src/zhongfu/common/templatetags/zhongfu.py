@@ -30,6 +30,22 @@ def query_with(context, **kwargs):
 _NAME_KEYS = {"name"}
 
 
+def _field_label(object_type: str, key: str) -> str:
+    """The verbose name of the audited field, so history reads in the user's language."""
+    from django.apps import apps
+    from django.core.exceptions import FieldDoesNotExist
+
+    model = {"household": "Household", "person": "Person", "income": "Income", "asset": "Asset",
+             "expense": "Expense"}.get(object_type)
+    if model:
+        try:
+            field = apps.get_model("registry", model)._meta.get_field(key)
+            return str(getattr(field, "verbose_name", key))
+        except FieldDoesNotExist:  # snapshot keys that are not model fields, e.g. "relation"
+            pass
+    return key
+
+
 @register.filter
 def audit_changes(entry):
     """(field, before, after) rows for an audit entry, names masked, unchanged fields left out."""
@@ -41,5 +57,5 @@ def audit_changes(entry):
             continue
         if key in _NAME_KEYS:
             old, new = mask_name(old or "") or None, mask_name(new or "") or None
-        rows.append((key, old, new))
+        rows.append((_field_label(entry.object_type, key), old, new))
     return rows
