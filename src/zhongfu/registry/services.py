@@ -160,10 +160,23 @@ def _check_scope(actor, region_code: str) -> None:
         raise PermissionDenied(_("This region is outside your scope."), field="region")
 
 
+def _require_change(actor) -> None:
+    """Services check the right themselves too, so no entry point can forget it (system actor: None)."""
+    if actor is not None and not actor.has_perm("registry.change_household"):
+        raise PermissionDenied()
+
+
 def _next_household_number(region: Region) -> str:
-    last = Household.objects.filter(number__startswith=region.code).aggregate(m=Max("number"))["m"]
+    # Only numbers of the generated shape (community code + 5 digits), so that an imported number
+    # such as "3301060020011" cannot make the maximum collide with an existing one.
+    pattern = rf"^{region.code}[0-9]{{5}}$"
+    last = Household.objects.filter(number__regex=pattern).aggregate(m=Max("number"))["m"]
     seq = int(last[len(region.code) :]) + 1 if last else 1
-    return f"{region.code}{seq:05d}"
+    number = f"{region.code}{seq:05d}"
+    while Household.objects.filter(number=number).exists():
+        seq += 1
+        number = f"{region.code}{seq:05d}"
+    return number
 
 
 # --- households and members ---------------------------------------------------------------------
@@ -222,6 +235,7 @@ def household_register(
     start: dt.date | None = None,
 ) -> Household:
     """Register a new household with its members (exactly one head). All or nothing."""
+    _require_change(actor)
     region = _community(region_code)
     _check_scope(actor, region.code)
     address = (address or "").strip()
@@ -270,6 +284,7 @@ HOUSEHOLD_EDITABLE = ("address", "area_type", "hukou_type", "region")
 
 @transaction.atomic
 def household_update(*, actor, household_id: int, **changes) -> Household:
+    _require_change(actor)
     household = household_get_for_user(user=actor, household_id=household_id, for_update=True)
     before = household_snapshot(household)
     for key, value in changes.items():
@@ -303,6 +318,7 @@ def household_update(*, actor, household_id: int, **changes) -> Household:
 
 @transaction.atomic
 def member_add(*, actor, household_id: int, member: MemberInput, start: dt.date | None = None) -> Person:
+    _require_change(actor)
     household = household_get_for_user(user=actor, household_id=household_id, for_update=True)
     _check_scope(actor, household.region_id)
     if (
@@ -333,6 +349,7 @@ PERSON_EDITABLE = (
 
 @transaction.atomic
 def person_update(*, actor, person_id: int, **changes) -> Person:
+    _require_change(actor)
     person, household = person_get_for_user(user=actor, person_id=person_id, for_update=True)
     _check_scope(actor, household.region_id)
     before = person_snapshot(person)
@@ -381,9 +398,12 @@ def person_update(*, actor, person_id: int, **changes) -> Person:
 
 
 @transaction.atomic
-def income_set(*, actor, person_id: int, kind: str, monthly_fen: int) -> None:
-    """Set a person's monthly income of one type (0 removes it)."""
+def income_set(*, actor, person_id: int, kind: str, monthly_fen: int, household_id: int | None = None) -> None:
+    """Set a person's monthly income of one type (0 removes it); `household_id`, when given, must be theirs."""
+    _require_change(actor)
     person, household = person_get_for_user(user=actor, person_id=person_id, for_update=True)
+    if household_id is not None and household.pk != int(household_id):
+        raise InvalidInput(_("The person must be a member of this household."), field="person")
     _check_scope(actor, household.region_id)
     _choice(kind, IncomeType, "kind")
     if not isinstance(monthly_fen, int) or monthly_fen < 0:
@@ -426,6 +446,7 @@ def asset_add(
     company_uscc: str = "",
     company_role: str = "",
 ) -> Asset:
+    _require_change(actor)
     from zhongfu.common.identifiers import validate_uscc
 
     household = household_get_for_user(user=actor, household_id=household_id, for_update=True)
@@ -464,6 +485,7 @@ def asset_add(
 
 @transaction.atomic
 def asset_remove(*, actor, household_id: int, asset_id: int) -> None:
+    _require_change(actor)
     household = household_get_for_user(user=actor, household_id=household_id, for_update=True)
     _check_scope(actor, household.region_id)
     asset = household.assets.filter(pk=asset_id).first()
@@ -486,11 +508,14 @@ def asset_remove(*, actor, household_id: int, asset_id: int) -> None:
 def expense_add(
     *, actor, household_id: int, kind: str, year: int, annual_fen: int, person_id: int | None = None
 ) -> Expense:
+    _require_change(actor)
     household = household_get_for_user(user=actor, household_id=household_id, for_update=True)
     _check_scope(actor, household.region_id)
     _choice(kind, ExpenseKind, "kind")
     if annual_fen < 0:
         raise InvalidInput(_("An expense cannot be negative."), field="annual_fen")
+    if person_id and not household.memberships.filter(person_id=person_id, end_date__isnull=True).exists():
+        raise InvalidInput(_("The person must be a member of this household."), field="person")
     if not 2000 <= year <= dt.date.today().year + 1:
         raise InvalidInput(_("Not a plausible year."), field="year")
     expense = Expense.objects.create(
@@ -523,6 +548,7 @@ def member_move(
     Ends the current membership and starts a new one dated `on_date`. A household left without
     members becomes inactive; one left without a head keeps its members until a head is named.
     """
+    _require_change(actor)
     person, source = person_get_for_user(user=actor, person_id=person_id, for_update=True)
     _check_scope(actor, source.region_id)
     _choice(relation, Relation, "relation")

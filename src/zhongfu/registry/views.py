@@ -315,7 +315,13 @@ def household_add_record(request, pk: int, kind: str):
         if kind == "income":
             if person_id is None:
                 raise DomainError(_("Choose the member whose income this is."))
-            services.income_set(actor=request.user, person_id=int(person_id), kind=d["kind"], monthly_fen=d["monthly"])
+            services.income_set(
+                actor=request.user,
+                person_id=int(person_id),
+                kind=d["kind"],
+                monthly_fen=d["monthly"],
+                household_id=household.pk,
+            )
         elif kind == "asset":
             services.asset_add(
                 actor=request.user,

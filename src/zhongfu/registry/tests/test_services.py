@@ -165,3 +165,34 @@ def test_assets_incomes_expenses(make_household, users):
     assert e.value.field == "company_uscc"
     services.expense_add(actor=actor, household_id=h.pk, kind="medical", year=2025, annual_fen=3_800_000)
     assert h.assets.count() == 1 and h.expenses.count() == 1
+
+
+def test_view_only_roles_cannot_write_through_services(make_household, users):
+    h = make_household()
+    for role in (Role.UNIT_STAFF, Role.AUDITOR):
+        with pytest.raises(PermissionDenied):
+            services.household_update(actor=users[role], household_id=h.pk, address="别处")
+        with pytest.raises(PermissionDenied):
+            services.expense_add(actor=users[role], household_id=h.pk, kind="medical", year=2025, annual_fen=1)
+
+
+def test_next_number_ignores_numbers_of_another_shape(make_household):
+    from conftest import IN_COMMUNITY
+
+    make_household(number=IN_COMMUNITY + "1")  # an imported number, shorter than generated ones
+    first = make_household()
+    second = make_household()
+    assert first.number == IN_COMMUNITY + "00001" and second.number == IN_COMMUNITY + "00002"
+
+
+def test_records_must_belong_to_the_household(make_household, users):
+    actor = users[Role.STREET_CASEWORKER]
+    a, b = make_household(), make_household()
+    outsider = Person.objects.get(memberships__household=b)
+    with pytest.raises(InvalidInput) as e:
+        services.expense_add(
+            actor=actor, household_id=a.pk, kind="medical", year=2025, annual_fen=1, person_id=outsider.pk
+        )
+    assert e.value.field == "person"
+    with pytest.raises(InvalidInput):
+        services.income_set(actor=actor, person_id=outsider.pk, kind="wage", monthly_fen=1, household_id=a.pk)
