@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "registry"
 urlpatterns = [
@@ -15,5 +15,7 @@ urlpatterns = [
     path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
     path("people/<int:pk>/move/", views.person_move, name="person_move"),
     path("people/<int:pk>/unmask/", views.person_unmask, name="person_unmask"),
-    path("import/", views.household_list, name="import"),  # replaced by the import views below
+    path("import/", import_views.household_import, name="import"),
+    path("import/template.xlsx", import_views.import_template, name="import_template"),
+    path("import/report.xlsx", import_views.import_report, name="import_report"),
 ]
