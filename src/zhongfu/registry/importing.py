@@ -649,21 +649,11 @@ class _Checker:
 
     def regions(self, houses: dict[str, _House]) -> None:
         codes = {h.values["region"] for h in houses.values() if h.values.get("region")}
-        # The registry numbers households as community code + sequence and continues from the highest
-        # such number, so a number that begins with a community code must go on with digits only.
-        codes |= {n[:12] for n in houses if len(n) >= 12 and n[:12].isdigit()}
         found = {}
         for chunk in _chunks(sorted(codes)):
             for r in Region.objects.filter(code__in=chunk).values("code", "level", "is_rural"):
                 found[r["code"]] = r
         for house in houses.values():
-            prefix = found.get(house.number[:12])
-            if prefix and prefix["level"] == Level.COMMUNITY and not house.number[12:].isdigit():
-                self.error(
-                    house.rows[0].line,
-                    "number",
-                    _("A household number that begins with a community code continues with digits only."),
-                )
             code = house.values.get("region")
             if not code:
                 continue

@@ -357,11 +357,6 @@ def test_not_a_spreadsheet(users):
     assert "no data rows" in errors_of(run(users, xlsx([])))[0][2]
 
 
-def test_household_number_that_would_break_the_registry_numbering(users):
-    result = run(users, xlsx([row(IN_COMMUNITY + "-A")]))
-    assert [(r, c) for r, c, _ in errors_of(result)] == [(2, "户编号")]
-
-
 # --- scope and permission -----------------------------------------------------------------------
 
 
