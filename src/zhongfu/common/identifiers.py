@@ -32,7 +32,13 @@ class ResidentId:
 def parse_id_number(value: str, *, field: str = "id_number") -> ResidentId:
     """Validate an 18-character ID number and derive birth date and sex; raise InvalidInput naming the fault."""
     number = (value or "").strip().upper()
-    if len(number) != 18 or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    # ASCII only: str.isdigit() also accepts "²" or "٣", which int() then refuses or misreads.
+    if (
+        len(number) != 18
+        or not number.isascii()
+        or not number[:17].isdigit()
+        or not (number[17].isdigit() or number[17] == "X")
+    ):
         raise InvalidInput(_("An ID number has 18 characters: 17 digits and a digit or X."), field=field)
     expected = id_check_digit(number[:17])
     if number[17] != expected:

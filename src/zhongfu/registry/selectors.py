@@ -9,7 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from zhongfu.common import personal_data as pd
 from zhongfu.common.errors import NotFound
 
-from .models import Household, Income, Membership, Person
+from .models import Asset, Household, Income, Membership, Person
 
 _ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
 _PHONE_LIKE = re.compile(r"^1\d{10}$")
@@ -73,7 +73,8 @@ def household_search(
             flag = {f"person__{k}": v for k, v in _MEMBER_FLAGS[category].children}
             qs = qs.filter(Exists(Membership.objects.filter(household=OuterRef("pk"), end_date__isnull=True, **flag)))
         elif category in (Category.VEHICLE, Category.COMPANY_ROLE):
-            qs = qs.filter(assets__kind=category).distinct()
+            # Exists, not a join: a join (with distinct) multiplies the member count annotated later.
+            qs = qs.filter(Exists(Asset.objects.filter(household=OuterRef("pk"), kind=category)))
         else:
             qs = qs.filter(assistance_class=category)
     return qs.select_related("region").order_by("number")
