@@ -21,7 +21,6 @@ import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import python_calamine
 import xlsxwriter
@@ -34,8 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from xlsxwriter.utility import xl_col_to_name
 
 from zhongfu.audit.models import AuditEntry
-from zhongfu.audit.services import _PG_LOCK_KEY, GENESIS, audit_record
-from zhongfu.audit.services import _digest as _audit_digest
+from zhongfu.audit.services import audit_record, audit_record_many
 from zhongfu.common import personal_data as pd
 from zhongfu.common.errors import DomainError, InvalidInput, PermissionDenied
 from zhongfu.common.identifiers import parse_id_number
@@ -890,68 +888,6 @@ def _insert(model, fields: Sequence[str], rows: list[tuple]) -> None:
             cur.executemany(sql, chunk)
 
 
-_AUDIT_FIELDS = (
-    "seq",
-    "at",
-    "actor",
-    "actor_name",
-    "action",
-    "object_type",
-    "object_id",
-    "household_id",
-    "region_code",
-    "before",
-    "after",
-    "reason",
-    "prev_hash",
-    "hash",
-)
-
-
-def _audit_append_many(actor, specs: list[dict]) -> None:
-    """Append many entries exactly as `audit_record` appends one (same lock, chain and digest), in one
-    batch. Belongs in zhongfu.audit.services; kept here until that module offers a batch append."""
-    if not specs:
-        return
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-    last = AuditEntry.objects.order_by("-seq").values("seq", "hash").first()
-    prev_hash, seq = (last["hash"], last["seq"]) if last else (GENESIS, 0)
-    at = timezone.now()
-    actor_id = actor.pk if getattr(actor, "pk", None) else None
-    actor_name = actor.get_username() if actor_id else str(actor or "system")
-    json_field = AuditEntry._meta.get_field("after")
-    at_db = connection.ops.adapt_datetimefield_value(at)
-    rows = []
-    for spec in specs:
-        seq += 1
-        entry = SimpleNamespace(
-            seq=seq, at=at, actor_id=actor_id, actor_name=actor_name, before=None, prev_hash=prev_hash, **spec
-        )
-        entry.hash = _audit_digest(prev_hash, entry)
-        prev_hash = entry.hash
-        rows.append(
-            (
-                seq,
-                at_db,
-                actor_id,
-                actor_name,
-                entry.action,
-                entry.object_type,
-                entry.object_id,
-                entry.household_id,
-                entry.region_code,
-                json_field.get_db_prep_save(entry.before, connection),
-                json_field.get_db_prep_save(entry.after, connection),
-                entry.reason,
-                entry.prev_hash,
-                entry.hash,
-            )
-        )
-    _insert(AuditEntry, _AUDIT_FIELDS, rows)
-
-
 def _write(actor, houses: list[_House], start: dt.date) -> tuple[int, int]:
     """Insert the new households, people, memberships and incomes in batches, with the audit entries
     household_register writes: one per household and one per person."""
@@ -1047,7 +983,7 @@ def _write(actor, houses: list[_House], start: dt.date) -> tuple[int, int]:
     _insert(Person, (*_PERSON_COLUMNS, "created_at", "updated_at"), people)
     _insert(Membership, ("household", "person", "relation", "start_date"), memberships)
     _insert(Income, ("person", "kind", "monthly_fen"), incomes)
-    _audit_append_many(actor, audit)
+    audit_record_many(actor=actor, entries=audit)
     return len(households), len(people)
 
 
