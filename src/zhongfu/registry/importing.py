@@ -924,25 +924,9 @@ def _write(actor, houses: list[_House], start: dt.date) -> tuple[int, int]:
         )
         for r in house.rows:
             pid = next(person_id)
-            m, phone = r.member, (r.member.phone or "").strip()
-            person = Person(
-                pk=pid,
-                name=m.name,
-                id_number_enc=pd.encrypt(r.id_number),
-                id_number_hash=r.id_hash,
-                id_number_masked=pd.mask_id_number(r.id_number),
-                birth_date=r.birth_date,
-                sex=r.sex,
-                phone_enc=pd.encrypt(phone) if phone else "",
-                phone_hash=pd.lookup_hash(phone) if phone else "",
-                phone_masked=pd.mask_phone(phone),
-                labour_capacity=m.labour_capacity,
-                disability_category=m.disability_category or "",
-                disability_grade=m.disability_grade if m.disability_category else None,
-                serious_illness=m.serious_illness,
-                elderly_living_alone=m.elderly_living_alone,
-                child_in_difficulty=m.child_in_difficulty,
-                school_enrolment=m.school_enrolment or "",
+            m = r.member
+            person = services.person_build(
+                m, id_number=r.id_number, birth_date=r.birth_date, sex=r.sex, id_hash=r.id_hash, pk=pid
             )
             people.append(
                 tuple(

@@ -182,21 +182,17 @@ def _next_household_number(region: Region) -> str:
 # --- households and members ---------------------------------------------------------------------
 
 
-def _person_create(actor, m: MemberInput, household: Household, index: int, start: dt.date) -> Person:
-    prefix = f"members[{index}]." if index >= 0 else ""
-    _validate_member_fields(m, prefix)
-    rid = _parse_id(m.id_number, f"{prefix}id_number")
-    id_hash = pd.lookup_hash(rid.number)
-    if Person.objects.filter(id_number_hash=id_hash).exists():
-        raise PersonAlreadyRegistered(field=f"{prefix}id_number")
+def person_build(m: MemberInput, *, id_number: str, birth_date: dt.date, sex: str, id_hash: str, **extra) -> Person:
+    """An unsaved Person from validated input: identifiers encrypted, hashed and masked. The one
+    place that turns clear identifiers into stored ones (registration and import both use it)."""
     phone = (m.phone or "").strip()
-    person = Person.objects.create(
+    return Person(
         name=m.name,
-        id_number_enc=pd.encrypt(rid.number),
+        id_number_enc=pd.encrypt(id_number),
         id_number_hash=id_hash,
-        id_number_masked=pd.mask_id_number(rid.number),
-        birth_date=rid.birth_date,
-        sex=rid.sex,
+        id_number_masked=pd.mask_id_number(id_number),
+        birth_date=birth_date,
+        sex=sex,
         phone_enc=pd.encrypt(phone) if phone else "",
         phone_hash=pd.lookup_hash(phone) if phone else "",
         phone_masked=pd.mask_phone(phone),
@@ -207,7 +203,19 @@ def _person_create(actor, m: MemberInput, household: Household, index: int, star
         elderly_living_alone=m.elderly_living_alone,
         child_in_difficulty=m.child_in_difficulty,
         school_enrolment=m.school_enrolment or "",
+        **extra,
     )
+
+
+def _person_create(actor, m: MemberInput, household: Household, index: int, start: dt.date) -> Person:
+    prefix = f"members[{index}]." if index >= 0 else ""
+    _validate_member_fields(m, prefix)
+    rid = _parse_id(m.id_number, f"{prefix}id_number")
+    id_hash = pd.lookup_hash(rid.number)
+    if Person.objects.filter(id_number_hash=id_hash).exists():
+        raise PersonAlreadyRegistered(field=f"{prefix}id_number")
+    person = person_build(m, id_number=rid.number, birth_date=rid.birth_date, sex=rid.sex, id_hash=id_hash)
+    person.save(force_insert=True)
     Income.objects.bulk_create([Income(person=person, kind=k, monthly_fen=v) for k, v in m.incomes.items() if v])
     Membership.objects.create(household=household, person=person, relation=m.relation, start_date=start)
     audit_record(
