@@ -165,3 +165,12 @@ def test_demo_city_generate_forked_gives_the_same_rows(db):
     result = demo_city_generate(households=300, seed=5, batch_size=100, parallel=True)
     assert result["parallel"] is True
     _check_written(result, 300, seed=5)
+
+
+@pytest.mark.django_db
+def test_every_generated_id_number_has_a_known_issuing_code():
+    """Migrants' ID numbers too: the registry would refuse a prefix that is not a county code."""
+    from zhongfu.demo.generator import MIGRANT_CODES
+    from zhongfu.regions.selectors import issuing_code_exists
+
+    assert all(issuing_code_exists(code) for code in MIGRANT_CODES)
