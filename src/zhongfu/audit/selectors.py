@@ -5,8 +5,10 @@ from django.db.models import QuerySet
 from .models import AuditEntry
 
 
-def audit_entries_for_household(*, household_id: int) -> QuerySet[AuditEntry]:
-    return AuditEntry.objects.filter(household_id=household_id).select_related("actor").order_by("-seq")
+def audit_entries_for_household(*, household) -> QuerySet[AuditEntry]:
+    """The history of a household. Takes the household object, which the caller can only have
+    obtained through a scoped selector (e.g. registry's household_get_for_user), never a bare id."""
+    return AuditEntry.objects.filter(household_id=household.pk).select_related("actor").order_by("-seq")
 
 
 def audit_entries_for_user(*, user, object_type: str = "", action: str = "") -> QuerySet[AuditEntry]:

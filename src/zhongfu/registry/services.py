@@ -341,18 +341,8 @@ def member_add(*, actor, household_id: int, member: MemberInput, start: dt.date 
         raise PersonAlreadyRegistered(field="id_number") from None
 
 
-PERSON_EDITABLE = (
-    "name",
-    "phone",
-    "labour_capacity",
-    "disability_category",
-    "disability_grade",
-    "serious_illness",
-    "elderly_living_alone",
-    "child_in_difficulty",
-    "school_enrolment",
-    "deceased_on",
-)
+# What person_update accepts: the snapshot fields plus the phone (re-encrypted) and the date of death.
+PERSON_EDITABLE = (*PERSON_FIELDS, "phone", "deceased_on")
 
 
 @transaction.atomic

@@ -136,7 +136,7 @@ def household_detail(request, pk: int):
         "income": selectors.household_income_summary(household=household),
         "assets": household.assets.select_related("person").all(),
         "expenses": household.expenses.select_related("person").order_by("-year"),
-        "history": audit_entries_for_household(household_id=household.pk)[:100],
+        "history": audit_entries_for_household(household=household)[:100],
         "path": region_path(household.region),
         "income_form": IncomeForm(),
         "asset_form": AssetForm(),
