@@ -23,7 +23,11 @@ from ninja.openapi.docs import DocsBase
 
 from zhongfu.accounts.api import api_auth
 from zhongfu.common.errors import DomainError, NotFound, PermissionDenied
+from zhongfu.casework.api import router as casework_router
+from zhongfu.disclosure.api import router as disclosure_router
+from zhongfu.policies.api import router as policies_router
 from zhongfu.registry.api import router as registry_router
+from zhongfu.screening.api import router as screening_router
 
 # --- Swagger UI from the files django-ninja ships, never from a CDN ------------------------------
 
@@ -214,3 +218,7 @@ def _validation_error(request, exc: ValidationError):
 # --- routers ------------------------------------------------------------------------------------
 
 api.add_router("/", registry_router)
+api.add_router("/", policies_router)
+api.add_router("/", screening_router)
+api.add_router("/", casework_router)
+api.add_router("/", disclosure_router)

@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "zhongfu.accounts",
     "zhongfu.audit",
     "zhongfu.registry",
+    "zhongfu.policies",
+    "zhongfu.screening",
+    "zhongfu.casework",
+    "zhongfu.disclosure",
     "zhongfu.demo",
 ]
 

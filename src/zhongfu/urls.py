@@ -14,5 +14,9 @@ urlpatterns = [
     path("registry/", include("zhongfu.registry.urls")),
     path("regions/", include("zhongfu.regions.urls")),
     path("audit/", include("zhongfu.audit.urls")),
+    path("policies/", include("zhongfu.policies.urls")),
+    path("screening/", include("zhongfu.screening.urls")),
+    path("casework/", include("zhongfu.casework.urls")),
+    path("code/", include("zhongfu.disclosure.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,5 @@
+"""Disclosure endpoints of the JSON API."""
+
+from ninja import Router
+
+router = Router(tags=["disclosure"])

@@ -1,0 +1,5 @@
+"""Policies endpoints of the JSON API."""
+
+from ninja import Router
+
+router = Router(tags=["policies"])

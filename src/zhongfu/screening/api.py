@@ -1,0 +1,5 @@
+"""Screening endpoints of the JSON API."""
+
+from ninja import Router
+
+router = Router(tags=["screening"])
