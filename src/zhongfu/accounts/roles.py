@@ -20,21 +20,28 @@ CHANGE_HOUSEHOLD = "registry.change_household"
 IMPORT_HOUSEHOLDS = "registry.import_households"
 UNMASK = "registry.unmask_personal_data"
 VIEW_AUDIT = "audit.view_auditentry"
+# Policies and parameters: everyone who works with households may read them; changing one takes a
+# proposal by a city administrator and the approval of another (maker-checker).
+VIEW_POLICY = "policies.view_policy"
+PROPOSE_POLICY_CHANGE = "policies.propose_change"
+APPROVE_POLICY_CHANGE = "policies.approve_change"
 # The city administrator manages users and units in the admin site.
 MANAGE_USERS = frozenset(
     f"accounts.{action}_{model}" for action in ("view", "add", "change") for model in ("user", "unit")
 )
 
-_WORKERS = {VIEW_HOUSEHOLD, CHANGE_HOUSEHOLD, UNMASK}
+_WORKERS = {VIEW_HOUSEHOLD, CHANGE_HOUSEHOLD, UNMASK, VIEW_POLICY}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.CITY_ADMIN: frozenset(_WORKERS | {IMPORT_HOUSEHOLDS, VIEW_AUDIT} | MANAGE_USERS),
+    Role.CITY_ADMIN: frozenset(
+        _WORKERS | {IMPORT_HOUSEHOLDS, VIEW_AUDIT, PROPOSE_POLICY_CHANGE, APPROVE_POLICY_CHANGE} | MANAGE_USERS
+    ),
     Role.DISTRICT_CASEWORKER: frozenset(_WORKERS | {IMPORT_HOUSEHOLDS}),
     Role.STREET_CASEWORKER: frozenset(_WORKERS | {IMPORT_HOUSEHOLDS}),
     Role.COMMUNITY_WORKER: frozenset(_WORKERS),
     # Member units see the households of their region to give help, but not the raw identifiers.
-    Role.UNIT_STAFF: frozenset({VIEW_HOUSEHOLD}),
+    Role.UNIT_STAFF: frozenset({VIEW_HOUSEHOLD, VIEW_POLICY}),
     # Charities work from masked needs lists (a later capability), never from the registry.
     Role.CHARITY_STAFF: frozenset(),
-    Role.AUDITOR: frozenset({VIEW_HOUSEHOLD, VIEW_AUDIT}),
+    Role.AUDITOR: frozenset({VIEW_HOUSEHOLD, VIEW_AUDIT, VIEW_POLICY}),
 }
