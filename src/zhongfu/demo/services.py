@@ -52,6 +52,8 @@ def demo_users_ensure() -> list[dict]:
         units[code], _ = Unit.objects.get_or_create(code=code, defaults={"name": name, "kind": kind, "region": city})
     specs = [
         ("admin", Role.CITY_ADMIN, city, units["civil-affairs"], "市民政局管理员"),
+        # A second administrator approves what the first proposes (maker-checker on policies and standards).
+        ("admin2", Role.CITY_ADMIN, city, units["civil-affairs"], "市民政局复核员"),
         ("district", Role.DISTRICT_CASEWORKER, district, units["civil-affairs"], "西湖区社会救助科"),
         ("street", Role.STREET_CASEWORKER, street, units["civil-affairs"], f"{street.name}社会事务办"),
         ("community", Role.COMMUNITY_WORKER, community, None, f"{community.name}网格员"),
