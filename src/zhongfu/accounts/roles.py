@@ -20,6 +20,11 @@ CHANGE_HOUSEHOLD = "registry.change_household"
 IMPORT_HOUSEHOLDS = "registry.import_households"
 UNMASK = "registry.unmask_personal_data"
 VIEW_AUDIT = "audit.view_auditentry"
+# Store a household's determinations (screen it against every policy) and apply on its behalf.
+SCREEN_HOUSEHOLD = "screening.screen_household"
+APPLY_FOR_HOUSEHOLD = "casework.apply_for_household"
+# Batch screening runs and standard simulations over the whole city.
+RUN_SCREENING = "screening.run_screening"
 # Policies and parameters: everyone who works with households may read them; changing one takes a
 # proposal by a city administrator and the approval of another (maker-checker).
 VIEW_POLICY = "policies.view_policy"
