@@ -14,6 +14,16 @@ class AuditEntry(models.Model):
         IMPORT = "import", _("import")
         GENERATE = "generate", _("generate demo data")
         MOVE = "move", _("move member")
+        # Maker-checker: a change is proposed by one administrator and approved or rejected by another.
+        PROPOSE = "propose", _("propose")
+        APPROVE = "approve", _("approve")
+        REJECT = "reject", _("reject")
+        WITHDRAW = "withdraw", _("withdraw")
+        SCREEN = "screen", _("screen against the policies")
+        RUN = "run", _("start a batch run")
+        ISSUE = "issue", _("issue")
+        REVOKE = "revoke", _("revoke")
+        VIEW = "view", _("view")
 
     seq = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(_("time"))
@@ -58,4 +68,11 @@ OBJECT_TYPE_LABELS = {
     "expense": _("expense"),
     "demo_city": _("demo city"),
     "household_import": _("household import"),
+    "parameter_value": _("parameter value"),
+    "policy_version": _("policy version"),
+    "screening": _("screening"),
+    "screening_run": _("screening run"),
+    "application": _("application"),
+    "household_code": _("household code"),
+    "benefit_list": _("benefit list"),
 }
