@@ -22,6 +22,9 @@ class Screening(models.Model):
     household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="screenings")
     as_of = models.DateField(_("evaluation date"))
     catalogue_hash = models.CharField(max_length=64)
+    # {policy code: version hash} and every parameter in force: enough to rebuild the exact plan.
+    policy_versions = models.JSONField(default=dict)
+    parameters = models.JSONField(default=dict)
     # Household inputs and member fields exactly as the engine saw them (numbers and codes, no names).
     inputs = models.JSONField()
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
@@ -56,7 +59,18 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", _("failed")
 
 
+class RunKind(models.TextChoices):
+    SCREENING = "screening", _("batch screening")
+    SIMULATION = "simulation", _("standard simulation")
+
+
 class ScreeningRun(models.Model):
+    """A batch over every household: a screening (results stored) or a simulation of changed parameters."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=RunKind.choices, default=RunKind.SCREENING)
+    # Simulation only: {parameter key: value} applied as if in force on `as_of`.
+    overrides = models.JSONField(default=dict, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
     as_of = models.DateField(_("evaluation date"))
     status = models.CharField(_("status"), max_length=8, choices=RunStatus.choices, default=RunStatus.QUEUED)
     # 0–100; the page polls it.
@@ -65,7 +79,8 @@ class ScreeningRun(models.Model):
     catalogue_hash = models.CharField(max_length=64, blank=True)
     parameters = models.JSONField(default=dict)
     households = models.PositiveIntegerField(default=0)
-    # {policy_code: {"eligible": n, "not_eligible": n, "needs_information": n, "amount_fen": total}}
+    # screening: {policy_code: {"eligible": n, "not_eligible": n, "needs_information": n, "amount_fen": total}}
+    # simulation: see screening.services.simulation_summary
     summary = models.JSONField(default=dict)
     error = models.TextField(blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)

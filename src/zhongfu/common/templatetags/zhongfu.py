@@ -1,9 +1,58 @@
 from django import template
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from zhongfu.common.money import fen_to_yuan_text
 from zhongfu.common.personal_data import mask_name
 
 register = template.Library()
+
+# Responsible units named by policies (policy metadata `unit`), as the public knows them.
+UNIT_LABELS = {
+    "civil_affairs": _("civil affairs bureau"),
+    "medical_security": _("medical security bureau"),
+    "education": _("education bureau"),
+    "housing": _("housing security bureau"),
+    "human_resources": _("human resources and social security bureau"),
+    "disabled_federation": _("disabled persons' federation"),
+    "trade_union": _("trade union federation (Spring Breeze office)"),
+    "red_cross": _("Red Cross"),
+    "women_federation": _("women's federation"),
+    "charity_federation": _("charity federation"),
+    "youth_league": _("youth league"),
+}
+LEVEL_LABELS = {"city": _("decided by the city"), "district": _("decided by the district"), "street": _("decided by the street")}
+PERIOD_LABELS = {"monthly": _("per month"), "one_off": _("once"), "yearly": _("per year")}
+
+
+@register.filter
+def unit_label(code):
+    return UNIT_LABELS.get(code, code)
+
+
+@register.filter
+def level_label(code):
+    return LEVEL_LABELS.get(code, code)
+
+
+@register.filter
+def period_label(code):
+    return PERIOD_LABELS.get(code, code)
+
+
+@register.filter
+def localized(names):
+    """A {"zh": …, "en": …} name in the page's language."""
+    if not isinstance(names, dict):
+        return names
+    key = "en" if (get_language() or "").startswith("en") else "zh"
+    return names.get(key) or names.get("zh") or ""
+
+
+@register.filter
+def yuan_plain(fen):
+    """Fen as a plain yuan number for a form field: 140000 → 1400.00."""
+    return fen_to_yuan_text(fen).replace(",", "")
 
 
 @register.filter
