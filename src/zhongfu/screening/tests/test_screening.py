@@ -1,0 +1,172 @@
+"""Screening one household: inputs from the registry, determinations, explanations, replay."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from conftest import member, new_id_number
+from zhongfu.accounts.roles import Role
+from zhongfu.audit.models import AuditEntry
+from zhongfu.common.errors import PermissionDenied
+from zhongfu.policies import selectors as policy_selectors
+from zhongfu.policies import services as policy_services
+from zhongfu.registry import services as registry_services
+from zhongfu.registry.models import Household
+from zhongfu.registry.selectors import age_on
+from zhongfu.screening import selectors, services
+from zhongfu.screening.inputs import engine_frames
+from zhongfu.screening.models import Determination, Outcome
+
+pytestmark = pytest.mark.django_db
+
+
+def standard() -> int:
+    return policy_selectors.parameter_set(timezone.localdate())["dibao.standard"].value
+
+
+@pytest.fixture
+def poor_household(make_household):
+    """Three people; 300 yuan of income each a month: far below any dibao standard."""
+    return make_household(
+        members=[
+            member("head", name="王建国", incomes={"wage": 30000}),
+            member("spouse", name="李秀英", id_number=new_id_number(sex="F"), incomes={"wage": 30000}),
+            member("child", name="王小明", id_number=new_id_number(birth=dt.date(2012, 3, 1)), incomes={"other": 30000}),
+        ]
+    )
+
+
+def line(evaluation, code):
+    return next(x for x in evaluation.lines if x.code == code)
+
+
+def test_inputs_come_from_the_registry(make_household, users):
+    admin = users[Role.CITY_ADMIN]
+    h = make_household(
+        members=[
+            member("head", incomes={"wage": 250000, "pension": 10000}),
+            member("parent", id_number=new_id_number(birth=dt.date(1940, 1, 1)), disability_category="physical", disability_grade=2),
+        ]
+    )
+    registry_services.asset_add(actor=admin, household_id=h.pk, kind="vehicle", value_fen=5_000_000)
+    registry_services.asset_add(actor=admin, household_id=h.pk, kind="vehicle", is_exempt_vehicle=True)
+    registry_services.asset_add(
+        actor=admin, household_id=h.pk, kind="home", floor_area_m2=70, acquired_on=timezone.localdate() - dt.timedelta(days=30)
+    )
+    registry_services.asset_add(actor=admin, household_id=h.pk, kind="deposit", value_fen=1_234_500)
+    last_year = timezone.localdate().year - 1
+    registry_services.expense_add(actor=admin, household_id=h.pk, kind="medical", year=last_year, annual_fen=3_000_000)
+    registry_services.expense_add(actor=admin, household_id=h.pk, kind="medical", year=last_year - 1, annual_fen=999)
+
+    frame, members = engine_frames(Household.objects.filter(pk=h.pk), timezone.localdate())
+    row = frame.row(0, named=True)
+    assert row["size"] == 2
+    assert row["monthly_income"] == 260000
+    assert row["vehicles"] == 1  # the exempt one does not count
+    assert row["homes"] == 1 and row["home_floor_area"] == 70 and row["home_bought_within_year"] is True
+    assert row["financial_assets"] == 1_234_500
+    assert row["annual_medical_expenses"] == 3_000_000  # only the last full year
+    assert row["annual_education_expenses"] == 0
+    births = sorted(m.person.birth_date for m in h.memberships.select_related("person"))
+    ages = sorted(members.get_column("age").to_list())
+    assert ages == sorted(age_on(b, timezone.localdate()) for b in births)
+    parent = members.filter(members["age"] == ages[-1]).row(0, named=True)
+    assert parent["disabled"] is True and parent["disability_grade"] == 2
+
+
+def test_unknown_income_is_unknown_not_zero(make_household):
+    h = make_household(members=[member("head")])
+    frame, _members = engine_frames(Household.objects.filter(pk=h.pk), timezone.localdate())
+    assert frame.row(0, named=True)["monthly_income"] is None
+
+
+def test_dibao_eligible_with_amount_and_reason(poor_household):
+    evaluation = selectors.household_evaluate(poor_household)
+    dibao = line(evaluation, "dibao")
+    assert dibao.outcome == Outcome.ELIGIBLE
+    assert dibao.amount_fen >= (standard() - 30000) * 3  # 补差, plus any top-ups
+    text = " ".join(dibao.reasons("zh-hans"))
+    assert "300.00 元" in text
+    yuan = f"{standard() // 100:,}.{standard() % 100:02d} 元"
+    assert yuan in text
+    assert "起" in text  # the standard's start date is named
+
+
+def test_missing_income_gives_needs_information_naming_it(make_household):
+    h = make_household(members=[member("head")])
+    dibao = line(selectors.household_evaluate(h), "dibao")
+    assert dibao.outcome == Outcome.NEEDS_INFORMATION
+    assert "monthly_income" in dibao.missing_inputs
+    assert dibao.amount_fen == 0
+
+
+def test_well_off_household_is_not_eligible(make_household):
+    h = make_household(members=[member("head", incomes={"wage": 2_000_000})])
+    dibao = line(selectors.household_evaluate(h), "dibao")
+    assert dibao.outcome == Outcome.NOT_ELIGIBLE
+
+
+def test_stored_determination_replays_after_the_standard_changes(poor_household, users):
+    admin = users[Role.CITY_ADMIN]
+    screening = services.household_screen(actor=admin, household=poor_household)
+    dibao = screening.determinations.get(policy_code="dibao")
+    assert dibao.outcome == Outcome.ELIGIBLE
+    assert dibao.parameters["dibao.standard"]["value"] == standard()
+    assert services.determination_replay(dibao) == (dibao.outcome, dibao.amount_fen)
+    assert AuditEntry.objects.filter(action="screen", household_id=poor_household.pk).exists()
+
+    # Raise the standard (maker-checker), then the live answer changes but the stored one replays.
+    admin2 = users[Role.CITY_ADMIN].__class__.objects.create(username="admin_b", role=Role.CITY_ADMIN, region=admin.region)
+    old = standard()
+    proposal = policy_services.parameter_value_propose(
+        user=admin, key="dibao.standard", start_date=timezone.localdate() - dt.timedelta(days=1), value=old + 20000, reference="test"
+    )
+    policy_services.parameter_value_approve(user=admin2, value_id=proposal.pk)
+    assert standard() == old + 20000
+    live = line(selectors.household_evaluate(poor_household), "dibao")
+    assert live.amount_fen != dibao.amount_fen
+    assert services.determination_replay(Determination.objects.get(pk=dibao.pk)) == (dibao.outcome, dibao.amount_fen)
+
+
+def test_replay_detects_a_tampered_determination(poor_household, users):
+    screening = services.household_screen(actor=users[Role.CITY_ADMIN], household=poor_household)
+    dibao = screening.determinations.get(policy_code="dibao")
+    Determination.objects.filter(pk=dibao.pk).update(amount_fen=dibao.amount_fen + 1)
+    dibao.refresh_from_db()
+    assert services.determination_replay(dibao) != (dibao.outcome, dibao.amount_fen)
+
+
+def test_screening_needs_the_permission(poor_household, users):
+    with pytest.raises(PermissionDenied):
+        services.household_screen(actor=users[Role.AUDITOR], household=poor_household)
+
+
+def test_precedence_extreme_poverty_displaces_dibao(make_household):
+    """An elderly person alone, unable to work, without income: 特困, and therefore not 低保."""
+    h = make_household(
+        members=[
+            member(
+                "head",
+                id_number=new_id_number(birth=dt.date(1938, 2, 2)),
+                labour_capacity="none",
+                elderly_living_alone=True,
+                incomes={"other": 0},
+            )
+        ]
+    )
+    evaluation = selectors.household_evaluate(h)
+    assert line(evaluation, "extreme_poverty").outcome == Outcome.ELIGIBLE
+    assert line(evaluation, "dibao").outcome == Outcome.NOT_ELIGIBLE
+    assert "extreme_poverty" in line(evaluation, "dibao").displaced_by
+
+
+def test_benefit_list_groups_by_outcome(poor_household):
+    benefits = selectors.benefit_list(poor_household)
+    codes = [b.policy_code for b in benefits.entitled]
+    assert "dibao" in codes
+    assert all(b.amount_fen >= 0 for b in benefits.entitled)
+    assert benefits.received == []
+    assert {b.policy_code for b in benefits.entitled} | {b.policy_code for b in benefits.not_eligible} | {
+        b.policy_code for b in benefits.needs_information
+    } == set(policy_selectors.current_catalogue().policies)
