@@ -13,8 +13,8 @@ Mirroring Zhongfu exactly:
 - a policy's `eligible` is "definitely true" here: Zhongfu's unknown inputs (monthly income no member
   declared, a home without a floor area) arrive as a value plus an `…_known` flag, and a test that
   needs an unknown value is not met. Zhongfu gives "needs information" there; both count it as not eligible;
-- precedence and exclusion as the policy files declare them: `displaced_by` (another policy's eligibility,
-  after its own precedence) and `requires_not` (the household's current enrolment, `assistance_class`).
+- precedence and exclusion as Zhongfu's engine applies them: a policy is not eligible when a policy it lists
+  in `displaced_by` or `requires_not` is eligible (after that policy's own precedence).
 """
 
 import numpy as np
@@ -35,14 +35,6 @@ Household = build_entity(
     roles=[{"key": "member", "plural": "members", "label": "Member"}],
 )
 Person = build_entity(key="person", plural="persons", label="Person", is_person=True)
-
-
-class AssistanceClass(Enum):
-    none = ""
-    dibao = "dibao"
-    marginal = "marginal"
-    extreme_poverty = "extreme_poverty"
-    expenditure_poverty = "expenditure_poverty"
 
 
 class LabourCapacity(Enum):
@@ -86,14 +78,6 @@ INPUTS = [
         "Labour capacity",
         possible_values=LabourCapacity,
         default_value=LabourCapacity.full,
-    ),
-    _input(
-        "assistance_class",
-        Enum,
-        Household,
-        "Current enrolment",
-        possible_values=AssistanceClass,
-        default_value=AssistanceClass.none,
     ),
     _input("monthly_income", float, Household, "Household monthly income (yuan)"),
     _input("monthly_income_known", bool, Household, "Some member declared an income", default_value=True),
@@ -150,11 +134,6 @@ def income_below_standard(household, period, parameters):
     return household("monthly_income_known", period) & (household("per_capita_income_fen", period) < std_fen)
 
 
-def _enrolled_in(household, period, *classes):
-    enrolment = household("assistance_class", period)
-    return np.logical_or.reduce([enrolment == c for c in classes])
-
-
 # 特困
 def extreme_poverty_eligible(household, period, parameters):
     p = parameters(period).extreme_poverty
@@ -173,11 +152,7 @@ def extreme_poverty_amount(household, period, parameters):
 # 低保
 def dibao_eligible(household, period, parameters):
     own = household("income_below_standard", period) & household("asset_test", period)
-    return (
-        own
-        & ~household("extreme_poverty_eligible", period)
-        & ~_enrolled_in(household, period, AssistanceClass.extreme_poverty)
-    )
+    return own & ~household("extreme_poverty_eligible", period)
 
 
 def dibao_amount(household, period, parameters):
@@ -210,12 +185,7 @@ def expenditure_poverty_eligible(household, period, parameters):
         _trunc_div(adjusted_fen, household("size", period)) < std_fen
     )
     own = (rigid_fen > 0) & income_test & household("asset_test", period)
-    return (
-        own
-        & ~household("extreme_poverty_eligible", period)
-        & ~household("dibao_eligible", period)
-        & ~_enrolled_in(household, period, AssistanceClass.dibao, AssistanceClass.extreme_poverty)
-    )
+    return own & ~household("extreme_poverty_eligible", period) & ~household("dibao_eligible", period)
 
 
 def monthly_rigid_expenses_fen(household, period, parameters):
@@ -247,13 +217,6 @@ def marginal_eligible(household, period, parameters):
         & ~household("extreme_poverty_eligible", period)
         & ~household("dibao_eligible", period)
         & ~household("expenditure_poverty_eligible", period)
-        & ~_enrolled_in(
-            household,
-            period,
-            AssistanceClass.dibao,
-            AssistanceClass.extreme_poverty,
-            AssistanceClass.expenditure_poverty,
-        )
     )
 
 

@@ -33,19 +33,21 @@ def peak_mb() -> float:
 
 
 def load(data: Path) -> tuple[dict, dict, dict]:
-    households = pl.read_parquet(data / "households.parquet")
-    members = pl.read_parquet(data / "members.parquet")
+    # Only the columns the rules read.
+    households = pl.read_parquet(
+        data / "households.parquet",
+        columns=["household_id", "home_bought_within_year", *HOUSEHOLD_MONEY, *HOUSEHOLD_COUNTS],
+    )
+    members = pl.read_parquet(data / "members.parquet", columns=["household_id", *MEMBER_FIELDS])
     params = json.loads((data / "params.json").read_text())
     h = {name: households[name].to_numpy() for name in ("household_id", "home_bought_within_year")}
-    # OpenFisca encodes enumerations from the members' names (numpy unicode arrays); "" is named `none`.
-    h["assistance_class"] = households["assistance_class"].replace("", "none").to_numpy().astype(str)
     for name in HOUSEHOLD_MONEY + HOUSEHOLD_COUNTS:
         column = households[name]
         h[name] = column.fill_null(0).to_numpy()
         if name in ("monthly_income", "home_floor_area"):
             h[name + "_known"] = column.is_not_null().to_numpy()
     m = {name: members[name].to_numpy() for name in ("household_id", *MEMBER_FIELDS)}
-    m["labour_capacity"] = m["labour_capacity"].astype(str)
+    m["labour_capacity"] = m["labour_capacity"].astype(str)  # OpenFisca encodes enums from numpy unicode
     return h, m, params
 
 
@@ -61,7 +63,7 @@ def build(h: dict, m: dict, params: dict):
     period = params["period"]
     for name in HOUSEHOLD_MONEY:
         simulation.set_input(name, period, h[name] / 100.0)  # fen → yuan, stored as float32
-    for name in (*HOUSEHOLD_COUNTS, "assistance_class", "home_bought_within_year"):
+    for name in (*HOUSEHOLD_COUNTS, "home_bought_within_year"):
         simulation.set_input(name, period, h[name])
     for name in ("monthly_income_known", "home_floor_area_known"):
         simulation.set_input(name, period, h[name])
