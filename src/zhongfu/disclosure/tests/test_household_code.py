@@ -243,3 +243,44 @@ def test_household_detail_links_to_the_code(client, users, household):
     client.force_login(users[Role.AUDITOR])
     page = client.get(reverse("registry:household_detail", args=[household.pk])).content.decode()
     assert reverse("disclosure:code_manage", args=[household.pk]) in page
+
+
+# --- API ----------------------------------------------------------------------------------------
+
+
+def test_api_issue_read_revoke(users, household):
+    import json
+
+    from django.test import Client
+
+    from zhongfu.accounts.services import api_token_create
+
+    def client_for(role):
+        return Client(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=users[role], name='t')}")
+
+    worker = client_for(Role.COMMUNITY_WORKER)
+    url = f"/api/households/{household.pk}/code"
+    assert worker.get(url).status_code == 404  # no code yet
+    response = worker.post(url)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    code = HouseholdCode.objects.get(household=household)
+    assert body["id"] == code.pk and body["household"] == household.pk and body["revoked_at"] is None
+    assert body["url"] == "http://testserver" + _scan_url(code)
+    assert worker.get(url).json() == body
+    assert AuditEntry.objects.filter(action="issue", object_id=str(code.pk)).count() == 1
+
+    for role in (Role.UNIT_STAFF, Role.AUDITOR):
+        viewer = client_for(role)
+        assert viewer.get(url).status_code == 200
+        assert viewer.post(url).status_code == 403
+        assert viewer.delete(url + "?reason=不行").status_code == 403
+    assert worker.delete(url).status_code == 422  # the reason is required
+    response = worker.delete(url + "?reason=" + "户主去世")
+    assert response.status_code == 200
+    assert response.json()["revoked_at"] and response.json()["revoke_reason"] == "户主去世"
+    assert response.json()["url"] == ""  # a revoked code's address is not handed out again
+    assert worker.get(url).status_code == 404
+    response = worker.delete(url + "?reason=再撤一次")
+    assert response.status_code == 422 and json.loads(response.content)["field"] == "reason"
+    assert HouseholdCode.objects.filter(revoked_at__isnull=True).count() == 0
