@@ -50,6 +50,7 @@ setup: deps-python deps-npm messages static
 
 db: setup
 	$(ZF) migrate --noinput -v 0
+	$(ZF) policies sync
 
 demo: db
 	$(ZF) demo --households $(HOUSEHOLDS) --if-empty
