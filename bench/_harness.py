@@ -151,6 +151,22 @@ def peak_mb(*, children: bool = False) -> float:
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
+def process_peak_mb() -> float:
+    """Peak resident set size of this process's own memory since it started its program, in MB.
+
+    Linux keeps ru_maxrss across exec: a worker started by a parent holding 1 GB would report at least
+    1 GB. VmHWM (/proc/self/status) is the high-water mark of the process's current address space, so a
+    worker measures only itself; elsewhere this falls back to `peak_mb()`."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return peak_mb()
+
+
 def per_second(count: int, seconds: float) -> float:
     return round(count / seconds, 1) if seconds > 0 else float("inf")
 

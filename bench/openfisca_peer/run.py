@@ -29,7 +29,20 @@ MEMBER_FIELDS = ("age", "disabled", "disability_grade", "serious_illness", "labo
 
 
 def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM: not the parent's, which ru_maxrss keeps across exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
 
 
 def load(data: Path) -> tuple[dict, dict, dict]:
@@ -82,7 +95,7 @@ def main() -> None:
     h, m, params = load(args.data)
     load_s = time.perf_counter() - started
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     simulation = build(h, m, params)
     build_s = time.perf_counter() - started
 
@@ -92,6 +105,7 @@ def main() -> None:
         results[f"{policy}_eligible"] = simulation.calculate(f"{policy}_eligible", params["period"])
         results[f"{policy}_amount"] = simulation.calculate(f"{policy}_amount", params["period"])
     compute_s = time.perf_counter() - started
+    cpu_s = cpu_seconds() - cpu_started
 
     pl.DataFrame({"household_id": h["household_id"], **results}).write_parquet(args.out)
     import openfisca_core
@@ -105,6 +119,7 @@ def main() -> None:
         "build_s": build_s,
         "compute_s": compute_s,
         "seconds": build_s + compute_s,
+        "cpu_s": cpu_s,
         "peak_mb": peak_mb(),
         "amount_dtype": str(results[f"{POLICIES[0]}_amount"].dtype),
         "eligible": {p: int(results[f"{p}_eligible"].sum()) for p in POLICIES},
