@@ -356,6 +356,7 @@ def write_data(households: pl.DataFrame, members: pl.DataFrame, folder: Path, da
     members.write_parquet(folder / "members.parquet")
     values = {key: {"value": p.value, "unit": p.unit} for key, p in _parameters(date).items()}
     params = {"instant": date.isoformat(), "period": date.strftime("%Y-%m"), "values": values}
+    params["columns"] = needed_columns()
     (folder / "params.json").write_text(json.dumps(params, indent=1))
 
 
@@ -382,6 +383,24 @@ def _parameters(date: dt.date):
     return engine.ParameterSet.at(specs, date)
 
 
+def needed_columns() -> dict[str, list[str]]:
+    """The household inputs and member fields the policies read: what a batch run loads (each side
+    reads only what its rules need; the other columns are never touched)."""
+    engine = _engine()
+    from zhongfu.policies.engine.nodes import Field, Input, walk
+
+    inputs, fields = set(), set()
+    for code in POLICY_FILES:
+        policy = engine.load_policy((CATALOGUE / f"{code}.yaml").read_text(encoding="utf-8"))
+        for variable in policy.variables.values():
+            for node in walk(variable.node):
+                if isinstance(node, Input):
+                    inputs.add(node.name)
+                elif isinstance(node, Field):
+                    fields.add(node.name)
+    return {"households": ["household_id", *sorted(inputs)], "members": ["household_id", *sorted(fields)]}
+
+
 def build_plan(date: dt.date):
     """Everything from the shipped files to the compiled plan: read and check the policies and the
     parameters, resolve the values in force, check the catalogue together, compile."""
@@ -397,9 +416,10 @@ def result_columns() -> list[str]:
 def worker_batch(data: Path, out: Path | None, date: dt.date) -> dict:
     """Our side, in its own process: read the files (timed apart), plan, compute; the result per household."""
     _engine()  # imports are not timed, as on OpenFisca's side
+    columns = json.loads((data / "params.json").read_text())["columns"]
     started = time.perf_counter()
-    households = pl.read_parquet(data / "households.parquet")
-    members = pl.read_parquet(data / "members.parquet")
+    households = pl.read_parquet(data / "households.parquet", columns=columns["households"])
+    members = pl.read_parquet(data / "members.parquet", columns=columns["members"])
     load_s = time.perf_counter() - started
     with h.Timer() as planning:
         plan = build_plan(date)
