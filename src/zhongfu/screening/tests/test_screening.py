@@ -120,9 +120,9 @@ def test_stored_determination_replays_after_the_standard_changes(poor_household,
     admin2 = users[Role.CITY_ADMIN].__class__.objects.create(username="admin_b", role=Role.CITY_ADMIN, region=admin.region)
     old = standard()
     proposal = policy_services.parameter_value_propose(
-        user=admin, key="dibao.standard", start_date=timezone.localdate() - dt.timedelta(days=1), value=old + 20000, reference="test"
+        actor=admin, key="dibao.standard", start_date=timezone.localdate() - dt.timedelta(days=1), value=old + 20000, reference="test"
     )
-    policy_services.parameter_value_approve(user=admin2, value_id=proposal.pk)
+    policy_services.parameter_value_approve(actor=admin2, value_id=proposal.pk)
     assert standard() == old + 20000
     live = line(selectors.household_evaluate(poor_household), "dibao")
     assert live.amount_fen != dibao.amount_fen
@@ -151,7 +151,7 @@ def test_precedence_extreme_poverty_displaces_dibao(make_household):
                 id_number=new_id_number(birth=dt.date(1938, 2, 2)),
                 labour_capacity="none",
                 elderly_living_alone=True,
-                incomes={"other": 0},
+                incomes={"transfer": 5000},
             )
         ]
     )
