@@ -186,7 +186,9 @@ def test_the_readme_lists_every_policy():
         assert f"| {path.stem} |" in readme
 
 
-@pytest.mark.parametrize("on", [dt.date(2022, 1, 1), dt.date(2023, 1, 1), dt.date(2024, 7, 1), dt.date(2025, 6, 1), ON])
+@pytest.mark.parametrize(
+    "on", [dt.date(2021, 7, 1), dt.date(2022, 1, 1), dt.date(2023, 1, 1), dt.date(2024, 7, 1), dt.date(2025, 6, 1), ON]
+)
 def test_the_catalogue_plans_on_every_date_it_ships_values_for(catalogue, specs, on):
     plan = catalogue.plan(ParameterSet.at(specs, on))
     hh = household([member(monthly_income=30000)])
