@@ -302,9 +302,9 @@ def simulation_summary(before: pl.DataFrame, after: pl.DataFrame, codes, distric
 
 # --- seed 001: the dibao standard linked to consumption spending ------------------------------------
 
-CONSUMPTION_KEY = "statistics.urban_consumption_per_capita"
-INCOME_GROWTH_KEY = "statistics.urban_income_growth"
-LINK_RATIO_KEY = "dibao.consumption_link_ratio"
+CONSUMPTION_KEY = "stats.urban_consumption_per_capita"
+INCOME_GROWTH_KEY = "stats.urban_income_growth"
+LINK_RATIO_KEY = "dibao.link.consumption_ratio"
 STANDARD_KEY = "dibao.standard"
 
 
