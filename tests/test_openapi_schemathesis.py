@@ -23,6 +23,7 @@ from django.db import close_old_connections
 from conftest import IN_COMMUNITY, OUT_COMMUNITY, member, new_id_number
 from zhongfu.accounts.roles import Role
 from zhongfu.accounts.services import api_token_create
+from zhongfu.policies.models import Parameter, ParameterValue, Policy, PolicyVersion
 from zhongfu.registry.models import Person
 
 MAX_EXAMPLES = 25  # per operation
@@ -44,6 +45,11 @@ def api_schema(request, users, make_household):
         make_household(members=[member(disability_category="physical", disability_grade=2, incomes={"wage": 1})]),
     ]
     people = Person.objects.filter(memberships__household__in=households).values_list("pk", flat=True)
+    # Policies and parameters: codes, keys and ids from the catalogue the migrations loaded.
+    policy_codes = list(Policy.objects.values_list("code", flat=True)) or ["dibao"]
+    parameter_keys = list(Parameter.objects.values_list("key", flat=True)) or ["dibao.standard"]
+    value_ids = list(ParameterValue.objects.values_list("pk", flat=True)[:20]) or [1]
+    version_ids = list(PolicyVersion.objects.values_list("pk", flat=True)[:20]) or [1]
     ids = {"dictionary": "id_numbers", "probability": 0.5}
     phones = {"dictionary": "phones", "probability": 0.5}
     config = schemathesis.Config.from_dict(
@@ -58,6 +64,10 @@ def api_schema(request, users, make_household):
                 "communities": {"values": [IN_COMMUNITY, OUT_COMMUNITY]},
                 "id_numbers": {"values": [new_id_number() for _ in range(60)]},
                 "phones": {"values": ["", "13912345678", "0571-87654321"]},
+                "policy_codes": {"values": policy_codes},
+                "parameter_keys": {"values": parameter_keys},
+                "value_ids": {"values": value_ids},
+                "version_ids": {"values": version_ids},
             },
             "parameters": {
                 "path.household_id": {"dictionary": "households", "probability": 0.5},
@@ -65,6 +75,10 @@ def api_schema(request, users, make_household):
                 "body.region": {"dictionary": "communities", "probability": 0.5},
                 "body.new_household.region": {"dictionary": "communities", "probability": 0.5},
                 "body.to_household": {"dictionary": "households", "probability": 0.5},
+                "path.code": {"dictionary": "policy_codes", "probability": 0.5},
+                "path.key": {"dictionary": "parameter_keys", "probability": 0.5},
+                "path.value_id": {"dictionary": "value_ids", "probability": 0.5},
+                "path.version_id": {"dictionary": "version_ids", "probability": 0.5},
                 "body.id_number": ids,
                 "body.members[*].id_number": ids,
                 "body.phone": phones,
