@@ -108,3 +108,15 @@ def test_api_scope_and_permissions(make_household, users, client):
     assert client.post("/api/screening-runs").status_code == 202
     response = client.post("/api/simulations", {"overrides": {"dibao.standard": 0}}, content_type="application/json")
     assert response.status_code == 422
+
+
+def test_api_application_out_of_scope_is_404(make_household, users, client):
+    other = make_household(
+        community=OUT_COMMUNITY, members=[member("head", id_number=new_id_number("330109"), incomes={"wage": 100})]
+    )
+    application = application_submit_all_eligible(actor=users[Role.CITY_ADMIN], household=other)
+    client.force_login(users[Role.STREET_CASEWORKER])
+    assert client.get(f"/api/applications/{application.pk}").status_code == 404
+    assert client.get(reverse("casework:application_detail", args=[application.pk])).status_code == 404
+    client.force_login(users[Role.CITY_ADMIN])
+    assert client.get(f"/api/applications/{application.pk}").status_code == 200
