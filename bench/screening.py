@@ -126,7 +126,9 @@ def _lognormal_fen(key: pl.Expr, stream: int, seed: int, median_yuan: float, sig
     return ((median_yuan * 100.0) * (sigma * _normal(key, stream, seed)).exp()).floor().cast(pl.Int64)
 
 
-def generate(n: int, seed: int = 2026, standards: Standards = Standards()) -> tuple[pl.DataFrame, pl.DataFrame]:
+def generate(
+    n: int, seed: int = 2026, standards: Standards = Standards(), *, first_id: int = 1
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """N synthetic households and their members (≈ 2.6 a household), with the declared schemas.
 
     A city-like mix: about 4 % of households below the 低保 standard, 6 % between it and the 低边 limit,
@@ -143,7 +145,7 @@ def generate(n: int, seed: int = 2026, standards: Standards = Standards()) -> tu
     std, limit = standards.dibao, standards.marginal
     households = (
         pl.LazyFrame()
-        .select(household_id=pl.int_range(1, n + 1, dtype=pl.Int64))
+        .select(household_id=pl.int_range(first_id, first_id + n, dtype=pl.Int64))
         .with_columns(
             size=_pick(u(0), [(0.22, 1), (0.52, 2), (0.77, 3), (0.90, 4), (0.97, 5), (1.0, 6)]).cast(pl.Int64),
             band=_pick(
@@ -242,7 +244,9 @@ def generate(n: int, seed: int = 2026, standards: Standards = Standards()) -> tu
 
 
 def _members(households: pl.DataFrame, seed: int) -> pl.DataFrame:
-    pid = pl.col("person_id")
+    # A person's random draws are keyed by (household, position), so a city generated in chunks
+    # (`first_id`) is the same city as one generated at once.
+    pid = pl.col("household_id") * 8 + pl.col("idx")
 
     def u(stream: int) -> pl.Expr:
         return _uniform(pid, 100 + stream, seed)
@@ -260,7 +264,6 @@ def _members(households: pl.DataFrame, seed: int) -> pl.DataFrame:
             idx=pl.int_ranges(0, pl.col("size")),
         )
         .explode("idx")
-        .with_columns(person_id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
     )
     young = pl.col("head_age") < 60
     relation = (
@@ -349,15 +352,38 @@ def standards_on(date: dt.date) -> Standards:
     return Standards(dibao=dibao, marginal=min(line, params["minimum_wage.tier1"].value))
 
 
-def write_data(households: pl.DataFrame, members: pl.DataFrame, folder: Path, date: dt.date) -> None:
-    """The inputs both sides read: households.parquet, members.parquet and params.json (values in force)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    households.write_parquet(folder / "households.parquet")
-    members.write_parquet(folder / "members.parquet")
+CHUNK = 1_000_000
+
+
+def write_data(n: int, seed: int, folder: Path, date: dt.date) -> int:
+    """The inputs both sides read, generated and written a million households at a time (memory stays flat):
+    households/part-NNNN.parquet, members/part-NNNN.parquet (sorted by household) and params.json (the
+    parameter values in force, the columns the rules read). Returns the number of persons."""
+    standards = standards_on(date)
+    persons = 0
+    for part, first in enumerate(range(1, n + 1, CHUNK)):
+        households, members = generate(min(CHUNK, n + 1 - first), seed, standards, first_id=first)
+        for name, frame in (("households", households), ("members", members)):
+            (folder / name).mkdir(parents=True, exist_ok=True)
+            frame.write_parquet(folder / name / f"part-{part:04d}.parquet")
+        persons += members.height
     values = {key: {"value": p.value, "unit": p.unit} for key, p in _parameters(date).items()}
     params = {"instant": date.isoformat(), "period": date.strftime("%Y-%m"), "values": values}
     params["columns"] = needed_columns()
     (folder / "params.json").write_text(json.dumps(params, indent=1))
+    return persons
+
+
+def read_data(folder: Path, columns: dict | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Both frames back, in household order; `columns` {"households": […], "members": […]} reads only those.
+    The files are sorted by household_id (the generator's promise, checked by tests/test_bench_data.py);
+    Parquet does not keep Polars' sorted flag, so it is set again here."""
+    columns = columns or {}
+    frames = []
+    for name in ("households", "members"):
+        frame = pl.read_parquet(folder / name / "*.parquet", columns=columns.get(name))
+        frames.append(frame.with_columns(pl.col("household_id").set_sorted()))
+    return frames[0], frames[1]
 
 
 # --- ours: Zhongfu's engine -------------------------------------------------------------------------------
@@ -418,8 +444,7 @@ def worker_batch(data: Path, out: Path | None, date: dt.date) -> dict:
     _engine()  # imports are not timed, as on OpenFisca's side
     columns = json.loads((data / "params.json").read_text())["columns"]
     started = time.perf_counter()
-    households = pl.read_parquet(data / "households.parquet", columns=columns["households"])
-    members = pl.read_parquet(data / "members.parquet", columns=columns["members"])
+    households, members = read_data(data, columns)
     load_s = time.perf_counter() - started
     with h.Timer() as planning:
         plan = build_plan(date)
@@ -461,8 +486,8 @@ def worker_single(data: Path, date: dt.date, calls: int) -> dict:
     and the explanation of every policy. The plan is built once (the app caches it)."""
     engine = _engine()
     plan = build_plan(date)
-    households = pl.read_parquet(data / "households.parquet")
-    members = pl.read_parquet(data / "members.parquet")
+    households = pl.read_parquet(data / "households" / "part-0000.parquet")
+    members = pl.read_parquet(data / "members" / "part-0000.parquet")
     # Half of the households near or below the lines (their explanations are the long ones), half any.
     poor = households.filter(pl.col("monthly_income") < pl.col("size") * standards_on(date).marginal)
     chosen = pl.concat([poor.head(calls // 2), households.head(calls - min(calls // 2, poor.height))]).head(calls)
@@ -550,7 +575,7 @@ def run_peer(data: Path, out: Path) -> dict:
 
 
 # --- agreement --------------------------------------------------------------------------------------------
-def compare(ours_file: Path, peer_file: Path, households_file: Path) -> dict:
+def compare(ours_file: Path, peer_file: Path, data: Path) -> dict:
     """Household by household: eligibility (ours: outcome eligible; OpenFisca: eligible) and, where both say
     eligible, the amount. OpenFisca's amounts are float32 yuan, computed from float32 inputs: one that rounds
     to another fen than ours is float32 rounding as long as it is within float32's precision of the largest
@@ -558,10 +583,8 @@ def compare(ours_file: Path, peer_file: Path, households_file: Path) -> dict:
     Totals: ours exact in fen; OpenFisca's drift is the sum of its float32 amounts minus ours, in yuan."""
     ours = pl.read_parquet(ours_file)
     peer = pl.read_parquet(peer_file)
-    inputs = pl.read_parquet(
-        households_file,
-        columns=["household_id", "monthly_income", "annual_medical_expenses", "annual_education_expenses"],
-    )
+    money = ["household_id", "monthly_income", "annual_medical_expenses", "annual_education_expenses"]
+    inputs, _members = read_data(data, {"households": money, "members": ["household_id"]})
     both = ours.join(peer, on="household_id", how="inner").join(inputs, on="household_id", how="left")
     report, agree = {}, both.height == ours.height == peer.height
     for code in POLICY_FILES:
@@ -719,13 +742,9 @@ def main() -> None:
     try:
         peer_python()  # made before anything is timed
         _say(f"screening: N={n:,} households, rules in force on {date}, data in {workdir}")
-        standards = standards_on(date)
+        data = workdir / "data"
         with h.Timer() as generating:
-            households, members = generate(n, args.seed, standards)
-            data = workdir / "data"
-            write_data(households, members, data, date)
-        persons = members.height
-        del households, members
+            persons = write_data(n, args.seed, data, date)
         _say(f"  data: {n:,} households, {persons:,} persons in {_secs(generating.seconds)}")
         # Best of `repeat` fresh processes each, alternating: the machine may be busy with other work.
         peer_runs, our_runs = [], []
@@ -739,7 +758,7 @@ def main() -> None:
         peer = min(peer_runs, key=lambda run: run["seconds"])
         ours = min(our_runs, key=lambda run: run["seconds"])
         _say("  comparing every household…")
-        agreement = compare(workdir / "ours.parquet", workdir / "openfisca.parquet", data / "households.parquet")
+        agreement = compare(workdir / "ours.parquet", workdir / "openfisca.parquet", data)
         _say(f"  agree: {agreement['agree']}; one household in process, {args.calls:,} calls…")
         single = _worker("single", data, date, calls=args.calls)
         _say(f"  one household: p50 {single['p50_ms']} ms, p99 {single['p99_ms']} ms")
@@ -749,9 +768,7 @@ def main() -> None:
             _say("  10M households: generating…")
             big_data = workdir / "data10m"
             with h.Timer() as generating_big:
-                households, members = generate(TEN_MILLION, args.seed, standards)
-                write_data(households, members, big_data, date)
-            del households, members
+                write_data(TEN_MILLION, args.seed, big_data, date)
             _say(f"  10M: data in {_secs(generating_big.seconds)}; ours running…")
             big = _worker("batch", big_data, date)
             shutil.rmtree(big_data, ignore_errors=True)

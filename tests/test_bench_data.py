@@ -90,3 +90,11 @@ def test_reproducible(bench, data):
     assert again[0].equals(data[0]) and again[1].equals(data[1])
     other = bench.generate(20_000, seed=8, standards=bench.Standards(dibao=130_000, marginal=249_000))
     assert not other[0].equals(data[0])
+
+
+def test_generated_in_chunks_is_the_same_city(bench):
+    standards = bench.Standards(dibao=130_000, marginal=249_000)
+    whole = bench.generate(3_000, seed=5, standards=standards)
+    parts = [bench.generate(1_000, seed=5, standards=standards, first_id=first) for first in (1, 1_001, 2_001)]
+    assert pl.concat([p[0] for p in parts]).equals(whole[0])
+    assert pl.concat([p[1] for p in parts]).equals(whole[1])

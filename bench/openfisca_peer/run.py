@@ -2,8 +2,8 @@
 
     .venv-openfisca/bin/python bench/openfisca_peer/run.py --data DIR --out DIR/openfisca.parquet
 
-Reads DIR/households.parquet, DIR/members.parquet (sorted by household) and DIR/params.json written by the
-bench; builds the simulation (tax-benefit system, entities, inputs) and computes every policy's
+Reads DIR/households/*.parquet, DIR/members/*.parquet (sorted by household) and DIR/params.json written by
+the bench; builds the simulation (tax-benefit system, entities, inputs) and computes every policy's
 eligibility and amount, timing each step; writes one row per household to --out and prints one JSON
 object on stdout: timings, its peak memory, eligible counts and amount totals.
 """
@@ -48,10 +48,10 @@ def cpu_seconds() -> float:
 def load(data: Path) -> tuple[dict, dict, dict]:
     # Only the columns the rules read.
     households = pl.read_parquet(
-        data / "households.parquet",
+        data / "households" / "*.parquet",
         columns=["household_id", "home_bought_within_year", *HOUSEHOLD_MONEY, *HOUSEHOLD_COUNTS],
     )
-    members = pl.read_parquet(data / "members.parquet", columns=["household_id", *MEMBER_FIELDS])
+    members = pl.read_parquet(data / "members" / "*.parquet", columns=["household_id", *MEMBER_FIELDS])
     params = json.loads((data / "params.json").read_text())
     h = {name: households[name].to_numpy() for name in ("household_id", "home_bought_within_year")}
     for name in HOUSEHOLD_MONEY + HOUSEHOLD_COUNTS:
