@@ -90,7 +90,7 @@ class NewParameterForm(ParameterValueForm):
     )
     label_zh = forms.CharField(label=_("Label (Chinese)"), max_length=200)
     label_en = forms.CharField(label=_("Label (English)"), max_length=200, required=False)
-    unit = forms.ChoiceField(label=_("Unit"), choices=ParameterUnit.choices)
+    unit = forms.ChoiceField(label=_("Unit of measure"), choices=ParameterUnit.choices)
     field_order = ["key", "label_zh", "label_en", "unit", "start_date", "value", "reference", "note"]
 
     def __init__(self, *args, **kwargs):

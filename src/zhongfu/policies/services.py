@@ -11,6 +11,7 @@ import math
 import re
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +56,12 @@ def _not_self(actor, proposed_by_id) -> None:
         raise PermissionDenied(
             _("You proposed this change: another administrator must approve or reject it."), field="proposal"
         )
+
+
+def _prefixes(key: str) -> list[str]:
+    """ "a.b.c" → ["a", "a.b"]."""
+    parts = key.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def _text(value, *, field: str, max_length: int = 500, required: bool = False) -> str:
@@ -103,11 +110,12 @@ def parameter_value_check(*, unit: str, value, field: str = "value"):
 
 
 def _check_plans_with(parameter: Parameter, start_date: dt.date, value, *, field: str = "value") -> None:
-    """The whole catalogue still plans with this value in force from its start date."""
+    """The whole catalogue still plans with this value in force. Checked on the later of its start date
+    and today: an early start date may precede other parameters' first values, which is not this
+    value's fault."""
+    on = max(start_date, timezone.localdate())
     try:
-        selectors.catalogue_plan(
-            start_date, overrides={parameter.key: value}, new_parameters={parameter.key: parameter}
-        )
+        selectors.catalogue_plan(on, overrides={parameter.key: value}, new_parameters={parameter.key: parameter})
     except PolicyError as error:
         raise PolicyInvalid(error, field=field) from None
 
@@ -155,6 +163,14 @@ def parameter_value_propose(
         if not _KEY_RE.match(key) or len(key) > 100:
             raise InvalidInput(
                 _("A parameter key is lower-case words joined by dots, such as dibao.standard."), field="key"
+            )
+        clash = Parameter.objects.filter(Q(key__startswith=f"{key}.") | Q(key__in=_prefixes(key))).first()
+        if clash is not None:
+            raise InvalidInput(
+                _("The key %(key)s clashes with the parameter %(other)s: a key cannot be a group of others."),
+                field="key",
+                key=key,
+                other=clash.key,
             )
         if unit not in ParameterUnit.values:
             raise InvalidInput(_("Not an allowed value: %(value)s"), field="unit", value=unit)

@@ -11,6 +11,7 @@ from zhongfu.accounts.roles import Role
 from zhongfu.audit.models import AuditEntry
 from zhongfu.common.errors import InvalidInput, NotFound, PermissionDenied
 from zhongfu.policies import selectors, services, shipped
+from zhongfu.policies.forms import NEW_POLICY_TEMPLATE
 from zhongfu.policies.models import Parameter, ParameterValue, Policy, PolicyVersion, Status
 
 from .conftest import FIXTURES
@@ -165,6 +166,10 @@ def test_unknown_parameter_is_not_found_and_a_new_one_needs_unit_and_label(catal
     with pytest.raises(InvalidInput) as e:
         _propose(admin, key="Local.Bad-Key", unit="fen", label_zh="x")
     assert e.value.field == "key"
+    for clash in ("dibao", "dibao.standard.extra"):
+        with pytest.raises(InvalidInput) as e:
+            _propose(admin, key=clash, unit="fen", label_zh="x")
+        assert e.value.field == "key" and "clashes with the parameter dibao." in str(e.value)
     pv = _propose(admin, key="local.winter_grant", unit="fen", label_zh="冬季慰问金", value=50000)
     parameter = Parameter.objects.get(key="local.winter_grant")
     assert parameter.is_local and parameter.unit == "fen"
@@ -391,7 +396,7 @@ def test_policies_sync_command(catalogue, capsys):
     assert "values added: 0" in capsys.readouterr().out
 
 
-def test_the_migration_loaded_the_shipped_catalogue(db):
+def test_the_migration_loaded_the_shipped_catalogue(users):
     """Every shipped policy and parameter value is in the database the migrations built."""
     specs, policies = shipped.read()
     assert len(policies) >= 14
@@ -405,3 +410,6 @@ def test_the_migration_loaded_the_shipped_catalogue(db):
     # …and it holds together and plans with today's parameters.
     selectors.cache_clear()
     assert selectors.plan_for(dt.date.today()) is not None
+    # The "new local policy" form's template is a valid proposal against it.
+    version = services.policy_version_propose(actor=users[Role.CITY_ADMIN], text=NEW_POLICY_TEMPLATE)
+    assert version.policy.is_local and version.policy.code == "local_example"
