@@ -28,6 +28,8 @@ A = AuditEntry.Action
 MAX_FEN = 10**12  # ten billion yuan: far above any standard, far below what the column holds
 MAX_COUNT = 10**6
 MAX_TEXT = 50_000
+# Words the policy pages use in their addresses (/policies/new/ …).
+RESERVED_CODES = frozenset({"new", "parameters", "approvals", "versions"})
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 
 
@@ -329,6 +331,8 @@ def policy_version_propose(*, actor, text: str, note: str = "") -> PolicyVersion
         raise InvalidInput(_("At most %(n)s characters."), field="text", n=MAX_TEXT)
     note = _text(note, field="note")
     definition = _load(text)
+    if definition.code in RESERVED_CODES:
+        raise InvalidInput(_("The code %(code)s is reserved: choose another."), field="text", code=definition.code)
     policy = Policy.objects.filter(code=definition.code).first()
     if policy is not None:
         current = policy.versions.filter(status=Status.APPROVED).first()

@@ -265,6 +265,9 @@ def test_yaml_and_unchanged_versions_are_refused(catalogue, admin):
     assert "version in force" in str(e.value)
     with pytest.raises(InvalidInput):
         services.policy_version_propose(actor=admin, text="   ")
+    with pytest.raises(InvalidInput) as e:
+        services.policy_version_propose(actor=admin, text=_text("marginal", **{"code: marginal": "code: approvals"}))
+    assert "reserved" in str(e.value)
 
 
 def test_retiring_a_policy(catalogue, admin, admin2):
@@ -335,6 +338,9 @@ def test_catalogue_sync_is_idempotent(catalogue):
     counts = (ParameterValue.objects.count(), PolicyVersion.objects.count(), Parameter.objects.count())
     audit = AuditEntry.objects.count()
     again = services.catalogue_sync(directory=FIXTURES)
+    shipped_entries = AuditEntry.objects.filter(reason="shipped", actor__isnull=True)
+    assert shipped_entries.filter(object_type="policy_version").count() == 2
+    assert shipped_entries.filter(object_type="parameter_value").count() == 4
     assert again.created == []
     assert (ParameterValue.objects.count(), PolicyVersion.objects.count(), Parameter.objects.count()) == counts
     assert AuditEntry.objects.count() == audit
