@@ -25,7 +25,9 @@ class Application(models.Model):
     number = models.CharField(_("application number"), max_length=32, unique=True)
     household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="applications")
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
-    status = models.CharField(_("status"), max_length=12, choices=ApplicationStatus.choices, default=ApplicationStatus.SUBMITTED)
+    status = models.CharField(
+        _("status"), max_length=12, choices=ApplicationStatus.choices, default=ApplicationStatus.SUBMITTED
+    )
     # The stored screening the application was made from: its determinations explain each policy.
     screening = models.ForeignKey("screening.Screening", on_delete=models.PROTECT, related_name="applications")
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)

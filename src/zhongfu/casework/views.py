@@ -42,5 +42,7 @@ def application_list(request):
 def application_detail(request, application_id: int):
     application = get_or_404(selectors.application_get_for_user, user=request.user, application_id=application_id)
     names = policy_selectors.policy_names()
-    lines = [{"line": line, "name": names.get(line.policy_code, line.policy_code)} for line in application.policies.all()]
+    lines = [
+        {"line": line, "name": names.get(line.policy_code, line.policy_code)} for line in application.policies.all()
+    ]
     return render(request, "casework/application_detail.html", {"application": application, "lines": lines})

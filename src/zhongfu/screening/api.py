@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict
 
 from zhongfu.accounts.roles import RUN_SCREENING
 from zhongfu.common.errors import NotFound, PermissionDenied
+from zhongfu.registry.api import READ_ERRORS, WRITE_ERRORS
+from zhongfu.registry.api import ErrorOut as E
 from zhongfu.registry.selectors import household_get_for_user
 
 from . import selectors, services
@@ -81,14 +83,14 @@ def _shape(evaluation, screening_id=None) -> dict:
     }
 
 
-@router.get("/households/{household_id}/screening", response=ScreeningOut)
+@router.get("/households/{household_id}/screening", response={200: ScreeningOut, READ_ERRORS: E})
 def household_screening(request, household_id: Id):
     """Every policy for the household, evaluated now, with the reason for each criterion."""
     household = household_get_for_user(user=request.auth, household_id=household_id)
     return _shape(selectors.household_evaluate(household))
 
 
-@router.post("/households/{household_id}/screenings", response={201: ScreeningOut})
+@router.post("/households/{household_id}/screenings", response={201: ScreeningOut, WRITE_ERRORS: E})
 def household_screen(request, household_id: Id):
     """Store the household's determinations (result, amount, policy version, parameters, inputs)."""
     household = household_get_for_user(user=request.auth, household_id=household_id)
@@ -125,22 +127,24 @@ def _require_runs(user) -> None:
         raise PermissionDenied(_("You do not have permission to do this."))
 
 
-@router.post("/screening-runs", response={202: RunOut})
+@router.post("/screening-runs", response={202: RunOut, WRITE_ERRORS: E})
 def run_start(request):
     """Queue a batch screening of every household (city administrator)."""
     _require_runs(request.auth)
     return Status(202, services.screening_run_start(actor=request.auth))
 
 
-@router.post("/simulations", response={202: RunOut})
+@router.post("/simulations", response={202: RunOut, WRITE_ERRORS: E})
 def simulation_start(request, body: SimulationIn):
     """Queue a simulation: every household with the values in force and with `overrides`."""
     _require_runs(request.auth)
     overrides = {k: (int(v) if float(v).is_integer() else v) for k, v in body.overrides.items()}
-    return Status(202, services.simulation_start(actor=request.auth, overrides=overrides, as_of=body.as_of, note=body.note))
+    return Status(
+        202, services.simulation_start(actor=request.auth, overrides=overrides, as_of=body.as_of, note=body.note)
+    )
 
 
-@router.get("/screening-runs/{run_id}", response=RunOut)
+@router.get("/screening-runs/{run_id}", response={200: RunOut, READ_ERRORS | {403}: E})
 def run_get(request, run_id: Id):
     _require_runs(request.auth)
     run = ScreeningRun.objects.filter(pk=run_id).first()

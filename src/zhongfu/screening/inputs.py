@@ -135,7 +135,9 @@ def household_frame(households: QuerySet[Household], members: pl.DataFrame, as_o
                 area_unknown=Count("id", filter=Q(kind="home", floor_area_m2__isnull=True)),
                 recent=Count("id", filter=Q(kind="home", acquired_on__gt=year_ago, acquired_on__lte=as_of)),
             )
-            .values_list("household_id", "financial", "vehicles", "company_roles", "homes", "area", "area_unknown", "recent")
+            .values_list(
+                "household_id", "financial", "vehicles", "company_roles", "homes", "area", "area_unknown", "recent"
+            )
         ),
         {
             "household_id": pl.Int64,

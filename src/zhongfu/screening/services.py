@@ -257,13 +257,25 @@ def _store_results(run: ScreeningRun, result: pl.DataFrame, codes: list[str]) ->
 
 def simulation_summary(before: pl.DataFrame, after: pl.DataFrame, codes, districts: pl.DataFrame, catalogue) -> dict:
     """Per policy and district: newly eligible, no longer eligible, monthly and yearly cost change."""
-    names = dict(Region.objects.filter(code__in=districts.get_column("district").unique().to_list()).values_list("code", "name"))
-    joined = before.select("household_id", *[pl.col(f"{c}.outcome").alias(f"{c}.b") for c in codes],
-                           *[pl.col(f"{c}.amount").fill_null(0).alias(f"{c}.ba") for c in codes]).join(
-        after.select("household_id", *[pl.col(f"{c}.outcome").alias(f"{c}.a") for c in codes],
-                     *[pl.col(f"{c}.amount").fill_null(0).alias(f"{c}.aa") for c in codes]),
-        on="household_id",
-    ).join(districts, on="household_id", how="left")
+    names = dict(
+        Region.objects.filter(code__in=districts.get_column("district").unique().to_list()).values_list("code", "name")
+    )
+    joined = (
+        before.select(
+            "household_id",
+            *[pl.col(f"{c}.outcome").alias(f"{c}.b") for c in codes],
+            *[pl.col(f"{c}.amount").fill_null(0).alias(f"{c}.ba") for c in codes],
+        )
+        .join(
+            after.select(
+                "household_id",
+                *[pl.col(f"{c}.outcome").alias(f"{c}.a") for c in codes],
+                *[pl.col(f"{c}.amount").fill_null(0).alias(f"{c}.aa") for c in codes],
+            ),
+            on="household_id",
+        )
+        .join(districts, on="household_id", how="left")
+    )
     policies = []
     for code in codes:
         period = catalogue.policies[code].period
@@ -294,9 +306,20 @@ def simulation_summary(before: pl.DataFrame, after: pl.DataFrame, codes, distric
                     "yearly_delta_fen": delta * 12 if period == "monthly" else delta,
                 }
             )
-        totals = {k: sum(r[k] for r in rows) for k in ("before", "after", "newly", "lost", "monthly_delta_fen", "yearly_delta_fen")}
+        totals = {
+            k: sum(r[k] for r in rows)
+            for k in ("before", "after", "newly", "lost", "monthly_delta_fen", "yearly_delta_fen")
+        }
         if totals["newly"] or totals["lost"] or totals["yearly_delta_fen"]:
-            policies.append({"code": code, "name": catalogue.policies[code].name, "period": period, "districts": rows, "totals": totals})
+            policies.append(
+                {
+                    "code": code,
+                    "name": catalogue.policies[code].name,
+                    "period": period,
+                    "districts": rows,
+                    "totals": totals,
+                }
+            )
     return {"policies": policies}
 
 

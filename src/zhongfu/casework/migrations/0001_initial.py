@@ -6,47 +6,95 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0001_initial'),
-        ('screening', '0001_initial'),
+        ("registry", "0001_initial"),
+        ("screening", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Application',
+            name="Application",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=32, unique=True, verbose_name='application number')),
-                ('channel', models.CharField(choices=[('self_service', 'by the household online'), ('worker', "by a worker on the household's behalf")], max_length=16, verbose_name='channel')),
-                ('status', models.CharField(choices=[('submitted', 'submitted'), ('withdrawn', 'withdrawn'), ('closed', 'closed')], default='submitted', max_length=12, verbose_name='status')),
-                ('submitted_at', models.DateTimeField(auto_now_add=True, verbose_name='submitted')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='registry.household')),
-                ('screening', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='screening.screening')),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(max_length=32, unique=True, verbose_name="application number")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("self_service", "by the household online"),
+                            ("worker", "by a worker on the household's behalf"),
+                        ],
+                        max_length=16,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("submitted", "submitted"), ("withdrawn", "withdrawn"), ("closed", "closed")],
+                        default="submitted",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("submitted_at", models.DateTimeField(auto_now_add=True, verbose_name="submitted")),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="applications",
+                        to="registry.household",
+                    ),
+                ),
+                (
+                    "screening",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="applications",
+                        to="screening.screening",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-submitted_at', '-id'],
+                "ordering": ["-submitted_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ApplicationPolicy',
+            name="ApplicationPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('policy_code', models.CharField(max_length=64, verbose_name='policy')),
-                ('amount_fen', models.BigIntegerField(verbose_name='amount (fen)')),
-                ('period', models.CharField(max_length=16, verbose_name='period')),
-                ('unit', models.CharField(max_length=32, verbose_name='responsible unit')),
-                ('deciding_level', models.CharField(max_length=16, verbose_name='deciding level')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='policies', to='casework.application')),
-                ('determination', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='screening.determination')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("policy_code", models.CharField(max_length=64, verbose_name="policy")),
+                ("amount_fen", models.BigIntegerField(verbose_name="amount (fen)")),
+                ("period", models.CharField(max_length=16, verbose_name="period")),
+                ("unit", models.CharField(max_length=32, verbose_name="responsible unit")),
+                ("deciding_level", models.CharField(max_length=16, verbose_name="deciding level")),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="policies", to="casework.application"
+                    ),
+                ),
+                (
+                    "determination",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="screening.determination"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['application', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('application', 'policy_code'), name='one_line_per_policy')],
+                "ordering": ["application", "id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("application", "policy_code"), name="one_line_per_policy")
+                ],
             },
         ),
     ]

@@ -6,101 +6,164 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Screening',
+            name="Screening",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField(verbose_name='evaluation date')),
-                ('catalogue_hash', models.CharField(max_length=64)),
-                ('policy_versions', models.JSONField(default=dict)),
-                ('parameters', models.JSONField(default=dict)),
-                ('inputs', models.JSONField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='screenings', to='registry.household')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("as_of", models.DateField(verbose_name="evaluation date")),
+                ("catalogue_hash", models.CharField(max_length=64)),
+                ("policy_versions", models.JSONField(default=dict)),
+                ("parameters", models.JSONField(default=dict)),
+                ("inputs", models.JSONField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="screenings", to="registry.household"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Determination',
+            name="Determination",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('policy_code', models.CharField(max_length=64, verbose_name='policy')),
-                ('policy_version_hash', models.CharField(max_length=64)),
-                ('outcome', models.SmallIntegerField(choices=[(1, 'eligible'), (0, 'not eligible'), (-1, 'needs information')], verbose_name='outcome')),
-                ('amount_fen', models.BigIntegerField(default=0, verbose_name='amount (fen)')),
-                ('period', models.CharField(max_length=16, verbose_name='period')),
-                ('parameters', models.JSONField(default=dict)),
-                ('explanation', models.JSONField(default=dict)),
-                ('missing_inputs', models.JSONField(default=list)),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='determinations', to='registry.household')),
-                ('screening', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='determinations', to='screening.screening')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("policy_code", models.CharField(max_length=64, verbose_name="policy")),
+                ("policy_version_hash", models.CharField(max_length=64)),
+                (
+                    "outcome",
+                    models.SmallIntegerField(
+                        choices=[(1, "eligible"), (0, "not eligible"), (-1, "needs information")],
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("amount_fen", models.BigIntegerField(default=0, verbose_name="amount (fen)")),
+                ("period", models.CharField(max_length=16, verbose_name="period")),
+                ("parameters", models.JSONField(default=dict)),
+                ("explanation", models.JSONField(default=dict)),
+                ("missing_inputs", models.JSONField(default=list)),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="determinations",
+                        to="registry.household",
+                    ),
+                ),
+                (
+                    "screening",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="determinations",
+                        to="screening.screening",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['screening', 'id'],
+                "ordering": ["screening", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ScreeningRun',
+            name="ScreeningRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('screening', 'batch screening'), ('simulation', 'standard simulation')], default='screening', max_length=12, verbose_name='kind')),
-                ('overrides', models.JSONField(blank=True, default=dict)),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('as_of', models.DateField(verbose_name='evaluation date')),
-                ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('done', 'done'), ('failed', 'failed')], default='queued', max_length=8, verbose_name='status')),
-                ('progress', models.PositiveSmallIntegerField(default=0)),
-                ('stage', models.CharField(blank=True, max_length=64)),
-                ('catalogue_hash', models.CharField(blank=True, max_length=64)),
-                ('parameters', models.JSONField(default=dict)),
-                ('households', models.PositiveIntegerField(default=0)),
-                ('summary', models.JSONField(default=dict)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('started_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("screening", "batch screening"), ("simulation", "standard simulation")],
+                        default="screening",
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("overrides", models.JSONField(blank=True, default=dict)),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                ("as_of", models.DateField(verbose_name="evaluation date")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "queued"), ("running", "running"), ("done", "done"), ("failed", "failed")],
+                        default="queued",
+                        max_length=8,
+                        verbose_name="status",
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0)),
+                ("stage", models.CharField(blank=True, max_length=64)),
+                ("catalogue_hash", models.CharField(blank=True, max_length=64)),
+                ("parameters", models.JSONField(default=dict)),
+                ("households", models.PositiveIntegerField(default=0)),
+                ("summary", models.JSONField(default=dict)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ScreeningResult',
+            name="ScreeningResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('policy_code', models.CharField(max_length=64)),
-                ('outcome', models.SmallIntegerField(choices=[(1, 'eligible'), (0, 'not eligible'), (-1, 'needs information')])),
-                ('amount_fen', models.BigIntegerField(default=0)),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='registry.household')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='screening.screeningrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("policy_code", models.CharField(max_length=64)),
+                (
+                    "outcome",
+                    models.SmallIntegerField(choices=[(1, "eligible"), (0, "not eligible"), (-1, "needs information")]),
+                ),
+                ("amount_fen", models.BigIntegerField(default=0)),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="registry.household"
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="results", to="screening.screeningrun"
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='screening',
-            index=models.Index(fields=['household', '-created_at'], name='screening_s_househo_8d091e_idx'),
+            model_name="screening",
+            index=models.Index(fields=["household", "-created_at"], name="screening_s_househo_8d091e_idx"),
         ),
         migrations.AddIndex(
-            model_name='determination',
-            index=models.Index(fields=['household', 'policy_code'], name='screening_d_househo_02c238_idx'),
+            model_name="determination",
+            index=models.Index(fields=["household", "policy_code"], name="screening_d_househo_02c238_idx"),
         ),
         migrations.AddIndex(
-            model_name='screeningresult',
-            index=models.Index(fields=['run', 'policy_code', 'outcome'], name='screening_s_run_id_87763d_idx'),
+            model_name="screeningresult",
+            index=models.Index(fields=["run", "policy_code", "outcome"], name="screening_s_run_id_87763d_idx"),
         ),
         migrations.AddIndex(
-            model_name='screeningresult',
-            index=models.Index(fields=['household', 'run'], name='screening_s_househo_69346d_idx'),
+            model_name="screeningresult",
+            index=models.Index(fields=["household", "run"], name="screening_s_househo_69346d_idx"),
         ),
     ]

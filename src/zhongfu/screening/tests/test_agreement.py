@@ -105,7 +105,13 @@ def test_borderline_households_around_the_standard(db, size, offset, ages, disab
     frame, member_frame = frames_from_records([household], members)
     row = plan.evaluate(frame, member_frame).collect().row(0, named=True)
     _compare(row, reference_evaluate(catalogue, params, household, members), f"size {size} offset {offset}")
-    if multiple == 1 and vehicles == 0 and medical == 0 and not any(disabled[:size]) and all(a < 60 for a in ages[:size]):
+    if (
+        multiple == 1
+        and vehicles == 0
+        and medical == 0
+        and not any(disabled[:size])
+        and all(a < 60 for a in ages[:size])
+    ):
         # Below the standard by a fen qualifies, at it or above does not (the rule is "<").
         assert (row["dibao.outcome"] == 1) == (offset < 0) or row["extreme_poverty.outcome"] == 1
 

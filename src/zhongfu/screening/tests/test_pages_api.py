@@ -103,7 +103,12 @@ def test_api_scope_and_permissions(make_household, users, client):
     assert client.get(f"/api/households/{other.pk}/screening").status_code == 404
     assert client.post(f"/api/households/{other.pk}/applications").status_code == 404
     assert client.post("/api/screening-runs").status_code == 403
-    assert client.post("/api/simulations", {"overrides": {"dibao.standard": 140000}}, content_type="application/json").status_code == 403
+    assert (
+        client.post(
+            "/api/simulations", {"overrides": {"dibao.standard": 140000}}, content_type="application/json"
+        ).status_code
+        == 403
+    )
     client.force_login(users[Role.CITY_ADMIN])
     assert client.post("/api/screening-runs").status_code == 202
     response = client.post("/api/simulations", {"overrides": {"dibao.standard": 0}}, content_type="application/json")

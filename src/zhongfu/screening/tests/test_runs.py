@@ -27,7 +27,8 @@ def city(make_household):
         "borderline": make_household(members=[member("head", incomes={"wage": s + 100})]),
         "rich": make_household(members=[member("head", incomes={"wage": 3_000_000})]),
         "elsewhere": make_household(
-            community=OUT_COMMUNITY, members=[member("head", id_number=new_id_number("330109"), incomes={"wage": s + 100})]
+            community=OUT_COMMUNITY,
+            members=[member("head", id_number=new_id_number("330109"), incomes={"wage": s + 100})],
         ),
     }
 
@@ -44,7 +45,10 @@ def test_batch_run_stores_every_household_and_policy(city, users, run_tasks, dja
     assert ScreeningResult.objects.filter(run=run).count() == 4 * len(codes)
     poor = ScreeningResult.objects.get(run=run, household=city["poor"], policy_code="dibao")
     assert poor.outcome == Outcome.ELIGIBLE and poor.amount_fen == standard() - 20000
-    assert ScreeningResult.objects.get(run=run, household=city["rich"], policy_code="dibao").outcome == Outcome.NOT_ELIGIBLE
+    assert (
+        ScreeningResult.objects.get(run=run, household=city["rich"], policy_code="dibao").outcome
+        == Outcome.NOT_ELIGIBLE
+    )
     assert run.summary["dibao"]["eligible"] == 1
     assert run.summary["dibao"]["amount_fen"] == standard() - 20000
 
@@ -60,7 +64,9 @@ def test_only_the_city_administrator_runs(users):
         services.screening_run_start(actor=users[Role.DISTRICT_CASEWORKER])
 
 
-def test_simulation_counts_newly_eligible_and_cost_by_district(city, users, run_tasks, django_capture_on_commit_callbacks):
+def test_simulation_counts_newly_eligible_and_cost_by_district(
+    city, users, run_tasks, django_capture_on_commit_callbacks
+):
     raised = standard() + 1000  # ten yuan more: both borderline households now qualify
     with django_capture_on_commit_callbacks(execute=True):
         run = services.simulation_start(actor=users[Role.CITY_ADMIN], overrides={"dibao.standard": raised})
@@ -115,11 +121,16 @@ def test_run_pages(city, users, client, run_tasks, django_capture_on_commit_call
 
     response = client.post(
         reverse("screening:simulate"),
-        {"parameter": "dibao.standard", "value": f"{(standard() + 1000) / 100:.2f}", "as_of": timezone.localdate().isoformat()},
+        {
+            "parameter": "dibao.standard",
+            "value": f"{(standard() + 1000) / 100:.2f}",
+            "as_of": timezone.localdate().isoformat(),
+        },
     )
     assert response.status_code == 302
     response = client.post(
-        reverse("screening:simulate"), {"parameter": "dibao.standard", "value": "0", "as_of": timezone.localdate().isoformat()}
+        reverse("screening:simulate"),
+        {"parameter": "dibao.standard", "value": "0", "as_of": timezone.localdate().isoformat()},
     )
     assert response.status_code == 200 and "大于零" in response.content.decode()
 

@@ -32,7 +32,9 @@ def poor_household(make_household):
         members=[
             member("head", name="王建国", incomes={"wage": 30000}),
             member("spouse", name="李秀英", id_number=new_id_number(sex="F"), incomes={"wage": 30000}),
-            member("child", name="王小明", id_number=new_id_number(birth=dt.date(2012, 3, 1)), incomes={"other": 30000}),
+            member(
+                "child", name="王小明", id_number=new_id_number(birth=dt.date(2012, 3, 1)), incomes={"other": 30000}
+            ),
         ]
     )
 
@@ -46,13 +48,22 @@ def test_inputs_come_from_the_registry(make_household, users):
     h = make_household(
         members=[
             member("head", incomes={"wage": 250000, "pension": 10000}),
-            member("parent", id_number=new_id_number(birth=dt.date(1940, 1, 1)), disability_category="physical", disability_grade=2),
+            member(
+                "parent",
+                id_number=new_id_number(birth=dt.date(1940, 1, 1)),
+                disability_category="physical",
+                disability_grade=2,
+            ),
         ]
     )
     registry_services.asset_add(actor=admin, household_id=h.pk, kind="vehicle", value_fen=5_000_000)
     registry_services.asset_add(actor=admin, household_id=h.pk, kind="vehicle", is_exempt_vehicle=True)
     registry_services.asset_add(
-        actor=admin, household_id=h.pk, kind="home", floor_area_m2=70, acquired_on=timezone.localdate() - dt.timedelta(days=30)
+        actor=admin,
+        household_id=h.pk,
+        kind="home",
+        floor_area_m2=70,
+        acquired_on=timezone.localdate() - dt.timedelta(days=30),
     )
     registry_services.asset_add(actor=admin, household_id=h.pk, kind="deposit", value_fen=1_234_500)
     last_year = timezone.localdate().year - 1
@@ -117,10 +128,16 @@ def test_stored_determination_replays_after_the_standard_changes(poor_household,
     assert AuditEntry.objects.filter(action="screen", household_id=poor_household.pk).exists()
 
     # Raise the standard (maker-checker), then the live answer changes but the stored one replays.
-    admin2 = users[Role.CITY_ADMIN].__class__.objects.create(username="admin_b", role=Role.CITY_ADMIN, region=admin.region)
+    admin2 = users[Role.CITY_ADMIN].__class__.objects.create(
+        username="admin_b", role=Role.CITY_ADMIN, region=admin.region
+    )
     old = standard()
     proposal = policy_services.parameter_value_propose(
-        actor=admin, key="dibao.standard", start_date=timezone.localdate() - dt.timedelta(days=1), value=old + 20000, reference="test"
+        actor=admin,
+        key="dibao.standard",
+        start_date=timezone.localdate() - dt.timedelta(days=1),
+        value=old + 20000,
+        reference="test",
     )
     policy_services.parameter_value_approve(actor=admin2, value_id=proposal.pk)
     assert standard() == old + 20000
