@@ -151,3 +151,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+# The address printed in household codes (幸福码), e.g. https://zf.example.gov.cn; empty: the request's host.
+ZHONGFU_PUBLIC_URL = os.environ.get("ZHONGFU_PUBLIC_URL", "")
+# How verification codes reach a household head's phone: a dotted path to a sender class. The default
+# keeps messages in the outbox table (shown to the city administrator), for demos and tests.
+ZHONGFU_SMS_BACKEND = os.environ.get("ZHONGFU_SMS_BACKEND", "zhongfu.disclosure.sms.OutboxSender")

@@ -75,6 +75,13 @@ class PolicyLine:
         language = language or _language()
         return [c["text"].get(language) or c["text"]["zh-hans"] for c in self.criteria]
 
+    def why_not(self, language: str | None = None) -> str:
+        if self.outcome != Outcome.NOT_ELIGIBLE:
+            return ""
+        language = language or _language()
+        failed = [c["text"].get(language) or c["text"]["zh-hans"] for c in self.criteria if c["passed"] is False]
+        return failed[0] if failed else ""
+
 
 @dataclass
 class HouseholdEvaluation:
@@ -207,6 +214,8 @@ class BenefitLine:
     period: str
     reasons: list[str]
     missing: list[str]
+    # For a policy that does not apply: the first condition not met, in words ("" otherwise).
+    why_not: str = ""
 
 
 @dataclass
@@ -237,6 +246,7 @@ def benefit_list(household: Household, *, actor=None, as_of: dt.date | None = No
                 period=line.period,
                 reasons=line.reasons(),
                 missing=line.missing_labels,
+                why_not=line.why_not(),
             )
         )
     return BenefitList(

@@ -187,3 +187,10 @@ def test_benefit_list_groups_by_outcome(poor_household):
     assert {b.policy_code for b in benefits.entitled} | {b.policy_code for b in benefits.not_eligible} | {
         b.policy_code for b in benefits.needs_information
     } == set(policy_selectors.current_catalogue().policies)
+
+
+def test_benefit_list_says_why_a_policy_does_not_apply(make_household):
+    rich = make_household(members=[member("head", incomes={"wage": 2_000_000})])
+    benefits = selectors.benefit_list(rich)
+    dibao = next(b for b in benefits.not_eligible if b.policy_code == "dibao")
+    assert "20,000.00 元" in dibao.why_not and "低保标准" in dibao.why_not
