@@ -771,7 +771,7 @@ def main() -> None:
     parser.add_argument("--date", type=dt.date.fromisoformat, default=EVALUATION_DATE, help="evaluation date")
     parser.add_argument("--ten-million", action="store_true", help="also time ours on 10M households (default: N ≥ 1M)")
     parser.add_argument("--no-ten-million", action="store_true", help="skip the 10M figure")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each side, best kept (default 3)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each side, best kept (default 5)")
     parser.add_argument("--calls", type=int, default=2_000, help="one-household calls in process (default 2000)")
     parser.add_argument("--api-calls", type=int, default=500, help="API calls (default 500; 0 skips the API)")
     parser.add_argument("--api-households", type=int, default=200, help="demo city size for the API server")
