@@ -34,6 +34,7 @@ class Catalogue:
                 raise PolicyError(_("two policies have the code “%(code)s”"), policy=policy.code, code=policy.code)
             self.policies[policy.code] = policy
         self._check_names()
+        self._reachable, self._reads = {}, {}
         self.deps = self._graph()
         self.order = self._order()
         self._settle_types()
@@ -202,6 +203,12 @@ class Catalogue:
     # -- closures --
     def reachable(self, starts) -> list:
         """Graph nodes the given nodes depend on (themselves included), in evaluation order."""
+        key = tuple(starts)
+        if key not in self._reachable:
+            self._reachable[key] = self._reach(key)
+        return self._reachable[key]
+
+    def _reach(self, starts) -> list:
         seen, stack = set(), list(starts)
         while stack:
             node = stack.pop()
@@ -227,23 +234,31 @@ class Catalogue:
             nodes += [var_node(code, name) for name in self.policies[code].variables] + [outcome_node(code)]
         return nodes
 
+    def _direct(self, node) -> tuple[list, list]:
+        """Inputs and parameter keys one variable reads itself."""
+        if node not in self._reads:
+            inputs, params = [], []
+            for item in walk(self.policies[node[1]].variables[node[2]].node):
+                if isinstance(item, Input) and item.name not in inputs:
+                    inputs.append(item.name)
+                elif isinstance(item, Param) and item.key not in params:
+                    params.append(item.key)
+            self._reads[node] = (inputs, params)
+        return self._reads[node]
+
     def inputs_of(self, nodes) -> list[str]:
-        found = []
+        found = {}
         for node in nodes:
             if node[0] == "v":
-                for item in walk(self.policies[node[1]].variables[node[2]].node):
-                    if isinstance(item, Input) and item.name not in found:
-                        found.append(item.name)
-        return found
+                found.update(dict.fromkeys(self._direct(node)[0]))
+        return list(found)
 
     def params_of(self, nodes) -> list[str]:
-        found = []
+        found = {}
         for node in nodes:
             if node[0] == "v":
-                for item in walk(self.policies[node[1]].variables[node[2]].node):
-                    if isinstance(item, Param) and item.key not in found:
-                        found.append(item.key)
-        return found
+                found.update(dict.fromkeys(self._direct(node)[1]))
+        return list(found)
 
     def plan(self, params):
         from .compiler import CompiledPlan

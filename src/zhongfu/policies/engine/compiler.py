@@ -70,9 +70,10 @@ class ExpressionCompiler:
     def _cross(self, node: Cross, code):
         outcome = pl.col(f"{node.code}.outcome")
         if node.name == "eligible":
-            return pl.when(outcome == 1).then(True).when(outcome == 0).then(False).otherwise(None), "bool"
+            return pl.when(outcome != -1).then(outcome == 1), "bool"
         if node.name == "amount":
-            return pl.when(outcome != -1).then(pl.col(f"{node.code}.amount")).otherwise(None), "int"
+            raw = pl.col(column(node.code, "amount"))
+            return pl.when(outcome == 1).then(raw).when(outcome == 0).then(0).otherwise(None), "int"
         return pl.col(column(node.code, node.name)), self.plan.types[(node.code, node.name)]
 
     def _unary(self, node: Unary, code):
@@ -92,9 +93,9 @@ class ExpressionCompiler:
         if op == "/":
             if left_type == "double":
                 return left / right, "double"
-            return _int_div(left, right, node.right), "int"
+            return _int_div(left, right), "int"
         if op == "%":
-            return _int_mod(left, right, node.right), "int"
+            return _int_mod(left, right), "int"
         return _compare(op, left, right, left_type == "double", right_type == "double"), "bool"
 
     def _ternary(self, node: Ternary, code):
@@ -151,24 +152,18 @@ class ExpressionCompiler:
         return pl.col(name), type_
 
 
-def _int_div(left, right, right_node):
-    """CEL integer division: truncates toward zero; by zero it is unknown."""
-    quotient, remainder = left // right, left % right
-    if isinstance(right_node, Lit) and right_node.value > 0:
-        wrong_way = (remainder != 0) & (left < 0)
-    else:
-        wrong_way = (remainder != 0) & ((left < 0) != (right < 0))
-    return pl.when(wrong_way).then(quotient + 1).otherwise(quotient)
+def _int_div(left, right):
+    """CEL integer division: truncates toward zero; by zero it is unknown.
+
+    Through double: exact while |left| < 2**53 (a non-integer quotient is at least 1/|right| away from the
+    next integer), and x/0 gives inf or NaN, which the cast turns into null.
+    """
+    return (left / right).cast(pl.Int64, strict=False)
 
 
-def _int_mod(left, right, right_node):
+def _int_mod(left, right):
     """CEL remainder: the sign of the dividend; by zero it is unknown."""
-    remainder = left % right
-    if isinstance(right_node, Lit) and right_node.value > 0:
-        wrong_way = (remainder != 0) & (left < 0)
-    else:
-        wrong_way = (remainder != 0) & ((left < 0) != (right < 0))
-    return pl.when(wrong_way).then(remainder - right).otherwise(remainder)
+    return left - right * _int_div(left, right)
 
 
 def _compare(op, left, right, left_double, right_double):
@@ -262,14 +257,17 @@ class CompiledPlan:
         for node in nodes:
             if node[0] == "v":
                 code, name = node[1], node[2]
-                expr = self.exprs[(code, name)].cast(DTYPE_OF_TYPE[self.types[(code, name)]])
-                layers.setdefault(level[node], []).append(expr.alias(column(code, name)))
+                layers.setdefault(level[node], []).append(self.exprs[(code, name)].alias(column(code, name)))
             else:
                 layers.setdefault(level[node], []).extend(self._outcome(node[1]))
         output = [pl.col("household_id")]
         for code in chosen:
             for name in catalogue.policies[code].variables:
-                output.append(pl.col(f"{code}.{name}"))
+                if name == "amount":
+                    outcome, raw = pl.col(f"{code}.outcome"), pl.col(column(code, "amount"))
+                    output.append(pl.when(outcome == 1).then(raw).otherwise(0).alias(f"{code}.amount"))
+                else:
+                    output.append(pl.col(f"{code}.{name}"))
             output.append(pl.col(f"{code}.outcome"))
         pipeline = (inputs, aggs, [layers[number] for number in sorted(layers)], output)
         self._pipelines[key] = pipeline
@@ -286,8 +284,7 @@ class CompiledPlan:
         if others:
             outcome = outcome.when(pl.any_horizontal([other == -1 for other in others])).then(-1)
         outcome = outcome.when(amount.is_null()).then(-1).otherwise(1).cast(pl.Int8)
-        effective = pl.when(outcome == 1).then(amount).otherwise(0).cast(pl.Int64)
-        return [outcome.alias(f"{code}.outcome"), effective.alias(f"{code}.amount")]
+        return [outcome.alias(f"{code}.outcome")]
 
     def evaluate(self, households: pl.LazyFrame, members: pl.LazyFrame, codes=None) -> pl.LazyFrame:
         inputs, aggs, layers, output = self._pipeline(codes)

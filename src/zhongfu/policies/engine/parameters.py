@@ -88,6 +88,14 @@ def _value(raw, unit, key):
     return float(raw)
 
 
+def _description(value, key) -> dict[str, str]:
+    try:
+        return _label(value, what="description")
+    except PolicyError as error:
+        error.parameter = key
+        raise
+
+
 def _leaf(key, node) -> ParameterSpec:
     metadata = node.get("metadata") or {}
     if not isinstance(metadata, dict):
@@ -113,7 +121,7 @@ def _leaf(key, node) -> ParameterSpec:
         raise _fail(_("two values start on the same date"), key)
     return ParameterSpec(
         key=key,
-        label=_label(node.get("description"), what="description"),
+        label=_description(node.get("description"), key),
         unit=unit,
         reference=metadata.get("reference"),
         values=tuple(values),

@@ -73,6 +73,15 @@ def _label(value, *, what, policy=None, variable=None) -> dict[str, str]:
         return {"zh": value}
     if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         return dict(value)
+    if isinstance(value, dict):
+        empty = next((str(k) for k, v in value.items() if not isinstance(v, str)), "")
+        raise PolicyError(
+            _("%(what)s has an entry “%(key)s” without text (inside { } a comma needs quotes)"),
+            policy=policy,
+            variable=variable,
+            what=what,
+            key=empty,
+        )
     raise PolicyError(_("%(what)s must be text or {zh: …, en: …}"), policy=policy, variable=variable, what=what)
 
 

@@ -57,3 +57,149 @@ def policy_yaml(code="dibao", variables=None, **extra) -> str:
     variables.setdefault("amount", "0")
     data["variables"] = {name: spec if isinstance(spec, dict) else {"expr": spec} for name, spec in variables.items()}
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+# A small catalogue that exercises the language: 补差, ratios and rounding, int division, members macros,
+# cross-policy references, displacement (displaced_by) and exclusion (requires_not).
+SAMPLE = {
+    "dibao": """
+code: dibao
+name: {zh: 最低生活保障, en: dibao}
+aid_type: baseline
+unit: civil_affairs
+deciding_level: district
+source: test
+displaced_by: [extreme_poverty]
+variables:
+  per_capita_income:
+    label: {zh: 家庭月人均收入, en: monthly per-capita income}
+    unit: fen
+    expr: monthly_income / size
+  income_test:
+    label: {zh: 收入条件, en: income test}
+    expr: per_capita_income < p.dibao.standard
+  asset_test:
+    label: {zh: 财产条件, en: asset test}
+    expr: financial_assets <= p.dibao.standard * p.dibao.asset_months * size && vehicles == 0
+  housing_test:
+    label: {zh: 住房条件, en: housing test}
+    expr: "homes <= 1 || home_floor_area <= 60 * size"
+  no_recent_home:
+    label: {zh: 一年内未购房, en: no home bought within a year}
+    expr: "!home_bought_within_year"
+  eligible:
+    expr: income_test && asset_test && housing_test && no_recent_home
+  amount:
+    unit: fen
+    expr: "eligible ? (p.dibao.standard - per_capita_income) * size : 0"
+criteria: [income_test, asset_test, housing_test, no_recent_home]
+""",
+    "marginal": """
+code: marginal
+name: {zh: 低保边缘, en: marginal}
+unit: civil_affairs
+deciding_level: district
+source: test
+displaced_by: [dibao, extreme_poverty]
+variables:
+  per_capita_income:
+    label: {zh: 家庭月人均收入, en: monthly per-capita income}
+    unit: fen
+    expr: monthly_income / size
+  income_test:
+    label: {zh: 收入条件, en: income test}
+    expr: per_capita_income <= p.dibao.standard * p.marginal.multiple && per_capita_income <= p.minimum_wage
+  ratio_test:
+    expr: double(per_capita_income) <= double(p.dibao.standard) * p.marginal.ratio * 2.0
+  gap:
+    unit: fen
+    expr: (p.dibao.standard * size - monthly_income) / 3
+  gap_remainder:
+    expr: (monthly_income - p.dibao.standard * size) % 7
+  band:
+    expr: "per_capita_income < p.dibao.standard ? 1 : 2"
+  eligible:
+    expr: income_test && ratio_test && financial_assets < 500000 * size
+  amount:
+    unit: fen
+    expr: "eligible ? max(round(double(p.dibao.standard) * 0.15 * double(size)), 100) : 0"
+criteria: [income_test]
+""",
+    "expenditure_poverty": """
+code: expenditure_poverty
+name: {zh: 支出型贫困, en: expenditure poverty}
+unit: civil_affairs
+deciding_level: district
+source: test
+requires_not: [dibao]
+variables:
+  rigid:
+    unit: fen
+    expr: annual_medical_expenses + annual_education_expenses
+  net_per_capita:
+    unit: fen
+    expr: (monthly_income * 12 - rigid) / size / 12
+  eligible:
+    expr: net_per_capita < p.dibao.standard && financial_assets < p.dibao.standard * 12 * size
+  amount:
+    unit: fen
+    expr: "eligible ? min(rigid / 12, p.dibao.standard * 2) : 0"
+""",
+    "extreme_poverty": """
+code: extreme_poverty
+name: {zh: 特困人员, en: extreme poverty}
+unit: civil_affairs
+deciding_level: district
+source: test
+variables:
+  no_one_to_work:
+    label: {zh: 无劳动能力成员, en: nobody able to work}
+    expr: members.all(m, m.age >= 60 || m.age < 16 || m.labour_capacity == "none")
+  severe_disability:
+    expr: members.exists(m, m.disabled && m.disability_grade <= 2)
+  one_head:
+    expr: members.exists_one(m, m.relation == "head")
+  ill:
+    expr: members.filter(m, m.serious_illness).size()
+  member_income:
+    unit: fen
+    expr: sum(members.map(m, m.monthly_income))
+  member_income_per_capita:
+    unit: fen
+    expr: member_income / size(members)
+  people:
+    expr: members.size()
+  local:
+    expr: hukou_type == "registered" && area_type in ["urban", "rural"]
+  eligible:
+    expr: local && no_one_to_work && member_income_per_capita < p.dibao.standard && financial_assets < 1000000
+  amount:
+    unit: fen
+    expr: "eligible ? round(double(p.dibao.standard) * 1.3) * people + (severe_disability ? 20000 : 0) : 0"
+criteria: [no_one_to_work]
+""",
+    "care": """
+code: care
+name: {zh: 关爱, en: care}
+unit: civil_affairs
+deciding_level: street
+source: test
+period: one_off
+variables:
+  in_aid:
+    expr: dibao.eligible || extreme_poverty.eligible
+  elderly:
+    expr: members.exists(m, m.age >= 80 && m.elderly_living_alone)
+  eligible:
+    expr: "in_aid && (elderly || dibao.per_capita_income < 50000)"
+  amount:
+    unit: fen
+    expr: "eligible ? dibao.amount / 10 + extreme_poverty.amount / 20 + 10000 : 0"
+""",
+}
+
+
+def sample_catalogue():
+    from zhongfu.policies.engine import Catalogue, load_policy
+
+    return Catalogue(load_policy(text) for text in SAMPLE.values())
