@@ -22,8 +22,8 @@ WORDS = {
         "in": "属于",
         "not": "非",
         "since": "（{date} 起）",
-        "open": "（",
-        "close": "）",
+        "open": "(",
+        "close": ")",
         "fen": "{value} 元",
         "months": "{value} 个月",
         "years": "{value} 年",
@@ -52,6 +52,7 @@ WORDS = {
 SYMBOLS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠", "+": "+", "-": "-", "*": "×", "/": "÷"}
 SYMBOLS["%"] = "%"
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
+PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "%": 2}
 
 
 @dataclass
@@ -114,6 +115,31 @@ class Renderer:
     def source(self, node) -> str:
         return self.text[node.pos : node.end]
 
+    def unit_of(self, node) -> str | None:
+        if isinstance(node, Local | Cross | Input):
+            return self.fact(node)[2]
+        if isinstance(node, Param):
+            return self.plan.params[node.key].unit
+        if isinstance(node, Binary) and node.op in ("+", "-"):
+            return self.unit_of(node.left) or self.unit_of(node.right)
+        if isinstance(node, Binary) and node.op in ("*", "/"):
+            left, right = self.unit_of(node.left), self.unit_of(node.right)
+            if node.op == "*" and "fen" in (left, right):
+                return "fen"
+            return left if node.op == "/" and right != "fen" else None
+        return None
+
+    def comparison(self, node) -> str:
+        """Both sides; a bare integer compared with money is money too (50000 → 500.00 元)."""
+        left, right = node.left, node.right
+        texts = []
+        for side, other in ((left, right), (right, left)):
+            if isinstance(side, Lit) and side.type == "int" and self.unit_of(other) == "fen":
+                texts.append(value_text(side.value, "fen", self.words))
+            else:
+                texts.append(self.operand(side))
+        return f"{texts[0]} {SYMBOLS[node.op]} {texts[1]}"
+
     # -- one side of a comparison --
     def operand(self, node) -> str:
         if isinstance(node, Local | Cross | Input):
@@ -124,15 +150,18 @@ class Renderer:
             since = self.words["since"].format(date=param.start.isoformat())
             label = label_in(param.label, self.lang) or node.key
             return f"{label} {value_text(param.value, param.unit, self.words)}{since}"
-        if isinstance(node, Binary) and node.op in SYMBOLS and node.op not in COMPARISONS:
-            return f"{self.wrapped(node.left)} {SYMBOLS[node.op]} {self.wrapped(node.right)}"
+        if isinstance(node, Binary) and node.op in PRECEDENCE:
+            left = self.wrapped(node.left, PRECEDENCE[node.op])
+            right = self.wrapped(node.right, PRECEDENCE[node.op] + 1)
+            return f"{left} {SYMBOLS[node.op]} {right}"
         if isinstance(node, Unary) and node.op == "-":
             return f"-{self.wrapped(node.operand)}"
         return self.source(node)  # literals as written; calls and macros as written
 
-    def wrapped(self, node) -> str:
+    def wrapped(self, node, least=3) -> str:
+        """An operand, in brackets unless its operator binds at least as tightly as `least`."""
         text = self.operand(node)
-        if isinstance(node, Binary):
+        if isinstance(node, Binary) and PRECEDENCE.get(node.op, 0) < least:
             return f"{self.words['open']}{text}{self.words['close']}"
         return text
 
@@ -146,7 +175,7 @@ class Renderer:
     # -- a true/false part of a criterion --
     def leaf(self, node, parent_op=None) -> str:
         if isinstance(node, Binary) and node.op in COMPARISONS:
-            return f"{self.operand(node.left)} {SYMBOLS[node.op]} {self.operand(node.right)}"
+            return self.comparison(node)
         if isinstance(node, Binary) and node.op in ("&&", "||"):
             text = self.joined(node)
             if parent_op is not None and parent_op != node.op:
