@@ -7,6 +7,7 @@ truncates and `% ` takes the dividend's sign, division by zero is null.
 """
 
 import dataclasses
+from typing import NamedTuple
 
 import polars as pl
 from django.utils.translation import gettext_lazy as _
@@ -16,8 +17,9 @@ from .checker import _suggest
 from .errors import PolicyError
 from .nodes import Agg, Binary, Cross, Field, Func, InList, Input, Lit, Local, Param, Ternary, Unary, walk
 from .policy import _check_required_types
-from .schema import DTYPE_OF_TYPE
+from .schema import DTYPE_OF_TYPE, FIELD_TYPES, HOUSEHOLD_INPUTS, INPUT_TYPES, frames_from_records
 
+LIGHT = pl.QueryOptFlags.none()
 AGG_DEFAULTS = {"exists": False, "all": True, "exists_one": False, "count": 0, "size": 0}
 ORDERING = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 
@@ -42,114 +44,158 @@ def _null(type_: str) -> pl.Expr:
     return pl.lit(None, dtype=DTYPE_OF_TYPE[type_])
 
 
+class Compiled(NamedTuple):
+    expr: pl.Expr
+    type: str
+    nullable: bool  # may be unknown; when it cannot, simpler expressions do (a plain when/otherwise)
+
+
+class Aggregate(NamedTuple):
+    name: str
+    body: pl.Expr | None  # per member
+    expr: pl.Expr  # per household, over the body column, in the group_by
+    post: pl.Expr  # per household, after the join
+    default: pl.Expr  # for a household without members
+    type: str
+    nullable: bool
+
+
 class ExpressionCompiler:
     def __init__(self, plan: "CompiledPlan"):
         self.plan = plan
-        self.aggs: dict = {}  # shape -> (column name, aggregate expr, default)
+        self.aggs: dict = {}  # shape -> (column name, aggregate expr, default, type, nullable)
 
-    def compile(self, node, code: str) -> tuple[pl.Expr, str]:
+    def compile(self, node, code: str) -> Compiled:
         method = getattr(self, "_" + type(node).__name__.lower())
         return method(node, code)
 
     def _lit(self, node: Lit, code):
-        return pl.lit(node.value, dtype=DTYPE_OF_TYPE[node.type]), node.type
+        return Compiled(pl.lit(node.value, dtype=DTYPE_OF_TYPE[node.type]), node.type, False)
 
     def _input(self, node: Input, code):
-        return pl.col(node.name), self.plan.input_type(node.name)
+        return Compiled(pl.col(node.name), INPUT_TYPES[node.name], HOUSEHOLD_INPUTS[node.name][1])
 
     def _field(self, node: Field, code):
-        return pl.col(node.name), self.plan.field_type(node.name)
+        return Compiled(pl.col(node.name), FIELD_TYPES[node.name], False)
 
     def _local(self, node: Local, code):
-        return pl.col(column(code, node.name)), self.plan.types[(code, node.name)]
+        key = (code, node.name)
+        return Compiled(pl.col(column(code, node.name)), self.plan.types[key], self.plan.nullable[key])
 
     def _param(self, node: Param, code):
         value = self.plan.params[node.key]
-        return pl.lit(value.value, dtype=DTYPE_OF_TYPE[value.type]), value.type
+        return Compiled(pl.lit(value.value, dtype=DTYPE_OF_TYPE[value.type]), value.type, False)
 
     def _cross(self, node: Cross, code):
-        outcome = pl.col(f"{node.code}.outcome")
+        effective = pl.col(f"{node.code}._effective")
+        nullable = self.plan.nullable[(node.code, "_effective")]
         if node.name == "eligible":
-            return pl.when(outcome != -1).then(outcome == 1), "bool"
+            return Compiled(effective, "bool", nullable)
         if node.name == "amount":
             raw = pl.col(column(node.code, "amount"))
-            return pl.when(outcome == 1).then(raw).when(outcome == 0).then(0).otherwise(None), "int"
-        return pl.col(column(node.code, node.name)), self.plan.types[(node.code, node.name)]
+            if not nullable:
+                return Compiled(pl.when(effective).then(raw).otherwise(0), "int", False)
+            return Compiled(pl.when(effective).then(raw).when(effective.not_()).then(0), "int", True)
+        key = (node.code, node.name)
+        return Compiled(pl.col(column(*key)), self.plan.types[key], self.plan.nullable[key])
 
     def _unary(self, node: Unary, code):
-        inner, type_ = self.compile(node.operand, code)
-        return (inner.not_() if node.op == "!" else -inner), type_
+        inner = self.compile(node.operand, code)
+        return inner._replace(expr=inner.expr.not_() if node.op == "!" else -inner.expr)
 
     def _binary(self, node: Binary, code):
-        left, left_type = self.compile(node.left, code)
-        right, right_type = self.compile(node.right, code)
-        op = node.op
+        left, right = self.compile(node.left, code), self.compile(node.right, code)
+        a, b, op = left.expr, right.expr, node.op
+        either = left.nullable or right.nullable
         if op == "&&":
-            return left & right, "bool"
+            return Compiled(a & b, "bool", either)
         if op == "||":
-            return left | right, "bool"
+            return Compiled(a | b, "bool", either)
         if op in ("+", "-", "*"):
-            return {"+": left + right, "-": left - right, "*": left * right}[op], left_type
-        if op == "/":
-            if left_type == "double":
-                return left / right, "double"
-            return _int_div(left, right), "int"
-        if op == "%":
-            return _int_mod(left, right), "int"
-        return _compare(op, left, right, left_type == "double", right_type == "double"), "bool"
+            return Compiled({"+": a + b, "-": a - b, "*": a * b}[op], left.type, either)
+        if op == "/" and left.type == "double":
+            return Compiled(a / b, "double", either)
+        if op in ("/", "%"):
+            safe = isinstance(node.right, Lit) and node.right.value != 0
+            expr = _int_div(a, b) if op == "/" else _int_mod(a, b)
+            return Compiled(expr, "int", either or not safe)
+        doubles = (left.type == "double", right.type == "double")
+        return Compiled(_compare(op, left, right), "bool", either or (any(doubles) and op in ORDERING))
 
     def _ternary(self, node: Ternary, code):
-        cond, _t = self.compile(node.cond, code)
-        then, type_ = self.compile(node.then, code)
-        otherwise, _o = self.compile(node.otherwise, code)
-        return pl.when(cond).then(then).when(cond.not_()).then(otherwise).otherwise(_null(type_)), type_
+        cond = self.compile(node.cond, code)
+        then, otherwise = self.compile(node.then, code), self.compile(node.otherwise, code)
+        nullable = cond.nullable or then.nullable or otherwise.nullable
+        if not cond.nullable:
+            return Compiled(pl.when(cond.expr).then(then.expr).otherwise(otherwise.expr), then.type, nullable)
+        expr = pl.when(cond.expr).then(then.expr).when(cond.expr.not_()).then(otherwise.expr)
+        return Compiled(expr.otherwise(_null(then.type)), then.type, nullable)
 
     def _inlist(self, node: InList, code):
-        inner, _t = self.compile(node.operand, code)
+        inner = self.compile(node.operand, code)
         values = pl.Series(list(node.values), dtype=DTYPE_OF_TYPE[node.item_type])
-        return inner.is_in(values.implode()), "bool"
+        return Compiled(inner.expr.is_in(values.implode()), "bool", inner.nullable)
 
     def _func(self, node: Func, code):
         args = [self.compile(arg, code) for arg in node.args]
-        (first, first_type) = args[0]
-        name = node.function
+        first, name = args[0], node.function
         if name == "int":
-            return (first if first_type == "int" else first.cast(pl.Int64, strict=False)), "int"
+            if first.type == "int":
+                return first
+            return Compiled(first.expr.cast(pl.Int64, strict=False), "int", True)
         if name == "double":
-            return (first if first_type == "double" else first.cast(pl.Float64)), "double"
+            return first if first.type == "double" else Compiled(first.expr.cast(pl.Float64), "double", first.nullable)
         if name == "round":
-            return first.round(0, mode="half_away_from_zero").cast(pl.Int64, strict=False), "int"
-        second = args[1][0]
-        pick_first = first <= second if name == "min" else first >= second
-        pick_second = first > second if name == "min" else first < second
-        expr = pl.when(pick_first).then(first).when(pick_second).then(second).otherwise(_null(first_type))
-        if first_type == "double":  # NaN wins, as in the reference's min/max
-            expr = pl.when(first.is_nan() | second.is_nan()).then(pl.lit(float("nan"))).otherwise(expr)
-        return expr, first_type
+            rounded = first.expr.round(0, mode="half_away_from_zero")
+            return Compiled(rounded.cast(pl.Int64, strict=False), "int", True)
+        second = args[1]
+        a, b = first.expr, second.expr
+        nullable = first.nullable or second.nullable
+        if first.type == "int" and not nullable:
+            return Compiled(pl.min_horizontal(a, b) if name == "min" else pl.max_horizontal(a, b), "int", False)
+        pick_first = a <= b if name == "min" else a >= b
+        pick_second = a > b if name == "min" else a < b
+        expr = pl.when(pick_first).then(a).when(pick_second).then(b).otherwise(_null(first.type))
+        if first.type == "double":  # NaN wins, as in the reference's min/max
+            expr = pl.when(a.is_nan() | b.is_nan()).then(pl.lit(float("nan"))).otherwise(expr)
+        return Compiled(expr, first.type, nullable)
 
     def _agg(self, node: Agg, code):
+        """A member aggregate. The per-member expression becomes a column of the members frame, so the
+        group_by only runs fast built-in aggregations (any/all of a column, or gathering it into a list)."""
         key = shape(node)
         if key not in self.aggs:
             name = f"_agg{len(self.aggs)}"
+            body_expr, nullable, post = None, False, None
             if node.kind == "size":
-                expr, type_ = pl.len().cast(pl.Int64), "int"
+                expr, type_ = pl.len(), "int"
             else:
-                body, body_type = self.compile(node.body, code)
-                any_unknown = body.is_null().any()
+                body = self.compile(node.body, code)
+                body_expr, nullable, value = body.expr, body.nullable, pl.col(f"{name}_m")
                 if node.kind == "exists":
-                    expr, type_ = body.any(ignore_nulls=False), "bool"
+                    expr, type_ = value.any(ignore_nulls=not nullable), "bool"
                 elif node.kind == "all":
-                    expr, type_ = body.all(ignore_nulls=False), "bool"
-                elif node.kind == "exists_one":
-                    expr, type_ = pl.when(any_unknown).then(None).otherwise(body.sum() == 1), "bool"
-                elif node.kind == "count":
-                    expr, type_ = pl.when(any_unknown).then(None).otherwise(body.sum().cast(pl.Int64)), "int"
+                    expr, type_ = value.all(ignore_nulls=not nullable), "bool"
                 else:
-                    expr, type_ = pl.when(any_unknown).then(None).otherwise(body.sum()), body_type
+                    type_ = {"exists_one": "bool", "count": "int"}.get(node.kind, body.type)
+                    if nullable:  # one unknown member makes the count or the sum unknown
+                        total = pl.when(value.null_count() > 0).then(None).otherwise(value.sum())
+                        expr = total == 1 if node.kind == "exists_one" else total
+                    else:
+                        # Polars sums per group slowly with a million groups; summing the gathered lists is fast
+                        if body.type == "bool":
+                            body_expr = body_expr.cast(pl.Int64)
+                        expr = value
+                        post = pl.col(name).list.sum()
+                        post = post == 1 if node.kind == "exists_one" else post
             default = AGG_DEFAULTS.get(node.kind, 0.0 if type_ == "double" else 0)
-            self.aggs[key] = (name, expr.cast(DTYPE_OF_TYPE[type_]), pl.lit(default, dtype=DTYPE_OF_TYPE[type_]), type_)
-        name, _expr, _default, type_ = self.aggs[key]
-        return pl.col(name), type_
+            dtype = DTYPE_OF_TYPE[type_]
+            if post is None:
+                expr, post = expr.cast(dtype), pl.col(name)
+            default = pl.lit(default, dtype=dtype)
+            self.aggs[key] = Aggregate(name, body_expr, expr, post.cast(dtype), default, type_, nullable)
+        aggregate = self.aggs[key]
+        return Compiled(pl.col(aggregate.name), aggregate.type, aggregate.nullable)
 
 
 def _int_div(left, right):
@@ -166,23 +212,20 @@ def _int_mod(left, right):
     return left - right * _int_div(left, right)
 
 
-def _compare(op, left, right, left_double, right_double):
-    result = {
-        "<": left < right,
-        "<=": left <= right,
-        ">": left > right,
-        ">=": left >= right,
-        "==": left == right,
-        "!=": left != right,
-    }[op]
-    if not (left_double or right_double):
+def _compare(op, left: Compiled, right: Compiled) -> pl.Expr:
+    a, b = left.expr, right.expr
+    result = {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b, "!=": a != b}[op]
+    if left.type != "double" and right.type != "double":
         return result
     # CEL: NaN orders with nothing (an error → unknown), equals nothing, differs from everything
-    nan = (left.is_nan() if left_double else pl.lit(False)) | (right.is_nan() if right_double else pl.lit(False))
+    nan = [side.expr.is_nan() for side in (left, right) if side.type == "double"]
+    nan = nan[0] if len(nan) == 1 else nan[0] | nan[1]
     if op in ORDERING:
         return pl.when(nan).then(pl.lit(None, dtype=pl.Boolean)).otherwise(result)
-    unknown = left.is_null() | right.is_null()
-    return pl.when(unknown).then(pl.lit(None, dtype=pl.Boolean)).when(nan).then(op == "!=").otherwise(result)
+    expr = pl.when(nan).then(op == "!=").otherwise(result)
+    if left.nullable or right.nullable:
+        expr = pl.when(a.is_null() | b.is_null()).then(pl.lit(None, dtype=pl.Boolean)).otherwise(expr)
+    return expr
 
 
 class CompiledPlan:
@@ -196,19 +239,21 @@ class CompiledPlan:
             own = {name: self.types[(code, name)] for name in policy.variables}
             _check_required_types(own, code)
         self.compiler = ExpressionCompiler(self)
-        self.exprs = {}
-        for code, policy in catalogue.policies.items():
-            for name, variable in policy.variables.items():
-                try:
-                    self.exprs[(code, name)] = self.compiler.compile(variable.node, code)[0]
-                except PolicyError as error:  # pragma: no cover - types were checked above
-                    raise error.located(policy=code, variable=name, expression=variable.expr) from None
+        self.exprs: dict = {}  # graph node -> Polars expression, in dependency order
+        self.nullable: dict = {}
+        for node in catalogue.order:
+            if node[0] == "v":
+                code, name = node[1], node[2]
+                compiled = self.compiler.compile(catalogue.policies[code].variables[name].node, code)
+                self.exprs[node] = compiled.expr.alias(column(code, name))
+                self.nullable[(code, name)] = compiled.nullable
+            else:
+                self.exprs[node] = self._effective(node[1])
         self.agg_of = {}  # variable -> aggregate columns it reads
         for code, policy in catalogue.policies.items():
             for name, variable in policy.variables.items():
-                self.agg_of[(code, name)] = {
-                    self.compiler.aggs[shape(n)][0] for n in walk(variable.node) if isinstance(n, Agg)
-                }
+                names = {self.compiler.aggs[shape(item)].name for item in walk(variable.node) if isinstance(item, Agg)}
+                self.agg_of[(code, name)] = names
         self._pipelines = {}
 
     def _param_type(self, node: Param) -> str:
@@ -224,17 +269,20 @@ class CompiledPlan:
             )
         return self.params[node.key].type
 
-    @staticmethod
-    def input_type(name):
-        from .schema import INPUT_TYPES
-
-        return INPUT_TYPES[name]
-
-    @staticmethod
-    def field_type(name):
-        from .schema import FIELD_TYPES
-
-        return FIELD_TYPES[name]
+    def _effective(self, code: str) -> pl.Expr:
+        """Eligible after precedence, Kleene-style: false if not eligible or any excluding policy is eligible;
+        unknown if any of eligible, the excluding policies or the amount is unknown; true otherwise."""
+        policy = self.catalogue.policies[code]
+        expr = pl.col(column(code, "eligible"))
+        nullable = self.nullable[(code, "eligible")]
+        for other in policy.excluded_by:
+            expr = expr & pl.col(f"{other}._effective").not_()
+            nullable = nullable or self.nullable[(other, "_effective")]
+        if self.nullable[(code, "amount")]:
+            expr = expr & (pl.col(column(code, "amount")).is_not_null() | pl.lit(None, dtype=pl.Boolean))
+            nullable = True
+        self.nullable[(code, "_effective")] = nullable
+        return expr.alias(f"{code}._effective")
 
     # -- evaluation --
     def _pipeline(self, codes):
@@ -249,57 +297,59 @@ class CompiledPlan:
         for node in nodes:
             if node[0] == "v":
                 agg_names |= self.agg_of[(node[1], node[2])]
-        aggs = [item for item in self.compiler.aggs.values() if item[0] in agg_names]
+        aggs = [item for item in self.compiler.aggs.values() if item.name in agg_names]
         level = {}
+        layers: dict[int, list] = {}
         for node in nodes:  # in dependency order
             level[node] = 1 + max((level[target] for target, _ref in catalogue.deps[node]), default=0)
-        layers: dict[int, list] = {}
-        for node in nodes:
-            if node[0] == "v":
-                code, name = node[1], node[2]
-                layers.setdefault(level[node], []).append(self.exprs[(code, name)].alias(column(code, name)))
-            else:
-                layers.setdefault(level[node], []).extend(self._outcome(node[1]))
+            layers.setdefault(level[node], []).append(self.exprs[node])
         output = [pl.col("household_id")]
         for code in chosen:
+            effective = pl.col(f"{code}._effective")
             for name in catalogue.policies[code].variables:
                 if name == "amount":
-                    outcome, raw = pl.col(f"{code}.outcome"), pl.col(column(code, "amount"))
-                    output.append(pl.when(outcome == 1).then(raw).otherwise(0).alias(f"{code}.amount"))
+                    raw = pl.col(column(code, "amount"))
+                    output.append(pl.when(effective).then(raw).otherwise(0).alias(f"{code}.amount"))
                 else:
                     output.append(pl.col(f"{code}.{name}"))
-            output.append(pl.col(f"{code}.outcome"))
+            output.append(effective.cast(pl.Int8).fill_null(-1).alias(f"{code}.outcome"))
         pipeline = (inputs, aggs, [layers[number] for number in sorted(layers)], output)
         self._pipelines[key] = pipeline
         return pipeline
 
-    def _outcome(self, code: str) -> list[pl.Expr]:
-        policy = self.catalogue.policies[code]
-        eligible, amount = pl.col(column(code, "eligible")), pl.col(column(code, "amount"))
-        others = [pl.col(f"{other}.outcome") for other in policy.excluded_by]
-        outcome = pl.when(eligible.not_()).then(0)
-        if others:
-            outcome = outcome.when(pl.any_horizontal([other == 1 for other in others])).then(0)
-        outcome = outcome.when(eligible.is_null()).then(-1)
-        if others:
-            outcome = outcome.when(pl.any_horizontal([other == -1 for other in others])).then(-1)
-        outcome = outcome.when(amount.is_null()).then(-1).otherwise(1).cast(pl.Int8)
-        return [outcome.alias(f"{code}.outcome")]
+    def evaluate(
+        self, households: pl.LazyFrame, members: pl.LazyFrame, codes=None, *, keep_order: bool = True
+    ) -> pl.LazyFrame:
+        """household_id, every "code.variable", "code.outcome" (Int8: 1, 0, -1) and "code.amount" (fen).
 
-    def evaluate(self, households: pl.LazyFrame, members: pl.LazyFrame, codes=None) -> pl.LazyFrame:
+        keep_order=False lets a city-wide run skip restoring the households' order (about 15% faster)."""
         inputs, aggs, layers, output = self._pipeline(codes)
         frame = households.select(["household_id", *inputs])
         if aggs:
-            grouped = members.group_by("household_id").agg(
-                pl.len().alias("_members"), *[expr.alias(name) for name, expr, _d, _t in aggs]
+            bodies = [item.body.alias(f"{item.name}_m") for item in aggs if item.body is not None]
+            grouped = (
+                members.select("household_id", *bodies)
+                .group_by("household_id")
+                .agg(pl.len().alias("_members"), *[item.expr.alias(item.name) for item in aggs])
+                .with_columns(item.post.alias(item.name) for item in aggs)
             )
-            frame = frame.join(grouped, on="household_id", how="left", maintain_order="left").with_columns(
-                pl.when(pl.col("_members").is_null()).then(default).otherwise(pl.col(name)).alias(name)
-                for name, _e, default, _t in aggs
+            order = "left" if keep_order else None
+            frame = frame.join(grouped, on="household_id", how="left", maintain_order=order).with_columns(
+                pl.when(pl.col("_members").is_null()).then(item.default).otherwise(pl.col(item.name)).alias(item.name)
+                for item in aggs
             )
         for layer in layers:
             frame = frame.with_columns(layer)
         return frame.select(output)
+
+    def evaluate_records(self, households: list[dict], members: list[dict], codes=None) -> list[dict]:
+        """The one-household (and replay) path: records in, one dict per household out (inputs merged in).
+
+        Collects without the optimiser: for a handful of rows planning costs more than it saves.
+        """
+        frames = frames_from_records(households, members)
+        frame = self.evaluate(*frames, codes=codes).collect(optimizations=LIGHT)
+        return [dict(household) | row for household, row in zip(households, frame.iter_rows(named=True), strict=True)]
 
     # -- explanation support --
     def outcome_nodes(self, code):
@@ -324,4 +374,4 @@ class CompiledPlan:
         return explain(self, row, code, language)
 
 
-__all__ = ["CompiledPlan", "EFFECTIVE", "var_node"]
+__all__ = ["CompiledPlan", "EFFECTIVE", "outcome_node", "var_node"]
