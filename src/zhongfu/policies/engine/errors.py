@@ -11,8 +11,7 @@ class Text:
         self.params = params
 
     def __str__(self) -> str:
-        params = {key: str(value) for key, value in self.params.items()}
-        return str(self.msgid) % params if params else str(self.msgid)
+        return str(self.msgid) % {key: str(value) for key, value in self.params.items()}
 
 
 def line_column(text: str, position: int) -> tuple[int, int]:

@@ -304,8 +304,6 @@ class Parser:
                     items.append(self.expression())
             end = self.expect("]").end
             return ListLit(start, end, tuple(items))
-        if token.kind == "op" and token.value == "{":
-            raise PolicyError(_("maps are not supported"), position=token.pos)
         self.fail_here(None)
 
 

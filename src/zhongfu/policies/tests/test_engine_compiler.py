@@ -94,10 +94,14 @@ def test_member_aggregates_and_households_without_members():
         "people": "size(members)",
         "people2": "members.size()",
         "over_param": "members.exists(m, m.monthly_income * 1000 > p.dibao.standard)",
+        "by_param": "members.filter(m, m.age / p.marginal.multiple >= 20).size()",  # may-be-unknown path
+        "one_by_param": "members.exists_one(m, m.age / p.marginal.multiple >= 20)",
+        "sum_by_param": "sum(members.map(m, m.age / p.marginal.multiple))",
     }
     rows = run(variables, [{"size": 3}, {"size": 2}], members)
-    assert [column(rows, name)[0] for name in variables] == [True, False, True, 2, 350, 175.0, 3, 3, True]
-    assert [column(rows, name)[1] for name in variables] == [False, True, False, 0, 0, 0.0, 0, 0, False]
+    expected = [True, False, True, 2, 350, 175.0, 3, 3, True, 2, False, 60]
+    assert [column(rows, name)[0] for name in variables] == expected
+    assert [column(rows, name)[1] for name in variables] == [False, True, False, 0, 0, 0.0, 0, 0, False, 0, False, 0]
 
 
 def test_output_schema_and_row_order():
@@ -224,3 +228,23 @@ def test_evaluation_date_picks_the_parameter_in_force():
     assert (old["dibao.x"][0], new["dibao.x"][0]) == (117_500, 130_000)
     with pytest.raises(Exception, match="no value of parameter"):
         catalogue.plan(params(dt.date(2020, 1, 1)))
+
+
+def test_evaluate_records_is_the_one_household_path():
+    plan = sample_catalogue().plan(params())
+    household = _household()
+    rows = plan.evaluate_records([household], [WORKER, dict(WORKER, relation="spouse")], codes=["dibao"])
+    assert len(rows) == 1 and rows[0]["monthly_income"] == 60_000  # inputs merged in, ready for explain()
+    assert rows[0]["dibao.outcome"] == 1 and rows[0]["dibao.amount"] == 200_000
+    assert plan.explain(rows[0], "dibao").criteria[0].passed is True
+
+
+def test_households_keep_their_order_unless_told_otherwise():
+    plan = sample_catalogue().plan(params())
+    households = [_household(household_id=number) for number in range(50, 0, -1)]
+    members = [dict(WORKER, household_id=number) for number in range(1, 51)]
+    frames = frames_from_records(households, members)
+    ordered = plan.evaluate(*frames).collect()
+    assert ordered["household_id"].to_list() == list(range(50, 0, -1))
+    unordered = plan.evaluate(*frames, keep_order=False).collect().sort("household_id", descending=True)
+    assert unordered.equals(ordered)
