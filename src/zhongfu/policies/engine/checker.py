@@ -183,7 +183,7 @@ class Resolver:
 
     def _in(self, node: Binary):
         if not isinstance(node.right, ListLit):
-            raise PolicyError(_('“in” needs a literal list, e.g. x in ["a", "b"]'), position=node.right.pos)
+            raise PolicyError(_("“in” needs a literal list after it, such as [1, 2]"), position=node.right.pos)
         items = node.right.items
         if not items:
             raise PolicyError(_("the list after “in” is empty"), position=node.right.pos)
