@@ -22,8 +22,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import DocsBase
 
 from zhongfu.accounts.api import api_auth
-from zhongfu.common.errors import DomainError, NotFound, PermissionDenied
 from zhongfu.casework.api import router as casework_router
+from zhongfu.common.errors import DomainError, NotFound, PermissionDenied
 from zhongfu.disclosure.api import router as disclosure_router
 from zhongfu.policies.api import router as policies_router
 from zhongfu.registry.api import router as registry_router

@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.contrib.messages import constants as message_constants
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = Path(os.environ.get("ZHONGFU_HOME", PACKAGE_DIR.parent.parent)).resolve()
@@ -142,6 +143,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ZHONGFU_IMPORT_MAX_BYTES = int(os.environ.get("ZHONGFU_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
 # The city this installation serves (GB/T 2260 prefix); the demo and region tree use it.
 ZHONGFU_CITY_CODE = os.environ.get("ZHONGFU_CITY_CODE", "330100")
+
+# Bootstrap names the error style "danger".
+MESSAGE_TAGS = {message_constants.ERROR: "danger"}
 
 EMAIL_BACKEND = os.environ.get("ZHONGFU_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 

@@ -58,6 +58,8 @@ class PolicyLine:
     missing_inputs: list[str] = field(default_factory=list)
     displaced_by: list[str] = field(default_factory=list)
     parameters: dict = field(default_factory=dict)
+    # The names of the policies in displaced_by, for the page.
+    displaced_names: list[str] = field(default_factory=list)
 
     @property
     def outcome_label(self) -> str:
@@ -165,6 +167,7 @@ def household_evaluate(household: Household, as_of: dt.date | None = None) -> Ho
                 missing_inputs=missing,
                 displaced_by=displaced,
                 parameters=_json_safe(plan.parameters_used(code)),
+                displaced_names=[_localized(catalogue.policies[c].name) for c in displaced if c in catalogue.policies],
             )
         )
     # Eligible first, then what needs information, then the rest; each in catalogue order.

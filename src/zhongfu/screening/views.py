@@ -105,9 +105,8 @@ def run_start(request):
 def simulate(request):
     """Enter a new value for a parameter (or take seed 001's consumption-linked rule) and compare."""
     choices = policy_selectors.parameter_choices()
-    initial = {}
-    if request.GET.get("parameter"):
-        initial = {k: request.GET.get(k, "") for k in ("parameter", "value", "as_of")}
+    # A link may carry some of the fields (the approvals page all three, the rule only two).
+    initial = {k: request.GET[k] for k in ("parameter", "value", "as_of") if request.GET.get(k)}
     form = SimulationForm(request.POST or None, parameters=choices, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -21,7 +21,11 @@ UNIT_LABELS = {
     "charity_federation": _("charity federation"),
     "youth_league": _("youth league"),
 }
-LEVEL_LABELS = {"city": _("decided by the city"), "district": _("decided by the district"), "street": _("decided by the street")}
+LEVEL_LABELS = {
+    "city": _("decided by the city"),
+    "district": _("decided by the district"),
+    "street": _("decided by the street"),
+}
 PERIOD_LABELS = {"monthly": _("per month"), "one_off": _("once"), "yearly": _("per year")}
 
 
@@ -84,8 +88,13 @@ def _field_label(object_type: str, key: str) -> str:
     from django.apps import apps
     from django.core.exceptions import FieldDoesNotExist
 
-    model = {"household": "Household", "person": "Person", "income": "Income", "asset": "Asset",
-             "expense": "Expense"}.get(object_type)
+    model = {
+        "household": "Household",
+        "person": "Person",
+        "income": "Income",
+        "asset": "Asset",
+        "expense": "Expense",
+    }.get(object_type)
     if model:
         try:
             field = apps.get_model("registry", model)._meta.get_field(key)
