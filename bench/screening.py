@@ -131,10 +131,11 @@ def generate(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """N synthetic households and their members (≈ 2.6 a household), with the declared schemas.
 
-    A city-like mix: about 4 % of households below the 低保 standard, 6 % between it and the 低边 limit,
-    1 % on a borderline (standard or limit − 1, ± 0, + 1 fen per person, with remainders that integer
-    division drops), 0.3 % with unknown income; assets and vehicles that exclude some poor households;
-    medical and education costs, large for a few, for the 支出型 rule. Vectorised Polars, no Python loop."""
+    A city-like mix: 3.6 % of households below the 低保 standard (a tenth of them with no income), 7.4 % between
+    it and 1.2 × the 低边 limit, 1.5 % on a borderline (the standard or the limit − 1, ± 0 or + 1 fen a person,
+    with remainders that integer division drops), 0.3 % with unknown income; assets and vehicles that exclude
+    some poor households; medical and education costs, large for a few, for the 支出型 rule. Vectorised
+    Polars, no Python loop."""
     if n < 1:
         raise ValueError("n must be at least 1")
     hid = pl.col("household_id")
