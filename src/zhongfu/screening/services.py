@@ -10,7 +10,7 @@ import math
 from fractions import Fraction
 
 import polars as pl
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -192,10 +192,13 @@ def _summary(result: pl.DataFrame, codes: list[str]) -> dict:
 
 def run_execute(run_id: int) -> None:
     """The worker's side of a run: load inputs, evaluate, store (screening) or compare (simulation)."""
-    run = ScreeningRun.objects.get(pk=run_id)
-    if run.status != RunStatus.QUEUED:
+    # Claim the run atomically: a second worker (or `zhongfu screen --now`) finds it taken and stops.
+    claimed = ScreeningRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
         return
-    ScreeningRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, started_at=timezone.now())
+    run = ScreeningRun.objects.get(pk=run_id)
     try:
         households = Household.objects.filter(is_active=True)
         _progress(run, 5, _("loading households"))
@@ -230,9 +233,12 @@ def run_execute(run_id: int) -> None:
 
 
 def _store_results(run: ScreeningRun, result: pl.DataFrame, codes: list[str]) -> None:
+    """Write one row per household and policy. A city run writes millions, so this bypasses the ORM:
+    COPY on PostgreSQL, executemany on SQLite, in chunks that each commit and move the progress bar."""
     long = pl.concat(
         [
             result.select(
+                pl.lit(run.pk, dtype=pl.Int64).alias("run_id"),
                 pl.col("household_id"),
                 pl.lit(code).alias("policy_code"),
                 pl.col(f"{code}.outcome").cast(pl.Int64).alias("outcome"),
@@ -241,18 +247,20 @@ def _store_results(run: ScreeningRun, result: pl.DataFrame, codes: list[str]) ->
             for code in codes
         ]
     )
+    table = ScreeningResult._meta.db_table
+    columns = "run_id, household_id, policy_code, outcome, amount_fen"
     total = long.height
     for start in range(0, total, RESULT_CHUNK):
-        chunk = long.slice(start, RESULT_CHUNK)
-        with transaction.atomic():
-            ScreeningResult.objects.bulk_create(
-                [
-                    ScreeningResult(run_id=run.pk, household_id=h, policy_code=c, outcome=o, amount_fen=a)
-                    for h, c, o, a in chunk.iter_rows()
-                ],
-                batch_size=5_000,
-            )
-        _progress(run, 50 + int(50 * min(total, start + RESULT_CHUNK) / max(total, 1)) - 1, _("storing results"))
+        rows = long.slice(start, RESULT_CHUNK).rows()
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s)", rows)
+        done = min(total, start + RESULT_CHUNK)
+        _progress(run, 50 + int(49 * done / max(total, 1)), _("storing results"))
 
 
 def simulation_summary(before: pl.DataFrame, after: pl.DataFrame, codes, districts: pl.DataFrame, catalogue) -> dict:

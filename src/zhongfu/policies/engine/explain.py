@@ -52,6 +52,15 @@ WORDS = {
 SYMBOLS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠", "+": "+", "-": "-", "*": "×", "/": "÷"}
 SYMBOLS["%"] = "%"
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
+NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+COMPARE = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
 PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "%": 2}
 
 
@@ -138,7 +147,31 @@ class Renderer:
                 texts.append(value_text(side.value, "fen", self.words))
             else:
                 texts.append(self.operand(side))
-        return f"{texts[0]} {SYMBOLS[node.op]} {texts[1]}"
+        op = node.op
+        if self.holds(node) is False:
+            # Show the relation that is true: "7,808.95 元 ≥ 低保标准 1,300.00 元", never a false "<".
+            op = NEGATED[op]
+        return f"{texts[0]} {SYMBOLS[op]} {texts[1]}"
+
+    def simple_value(self, node):
+        """The value of a name, parameter or literal; None for anything computed."""
+        if isinstance(node, Local | Cross | Input):
+            return self.fact(node)[1]
+        if isinstance(node, Param):
+            return self.plan.params[node.key].value
+        if isinstance(node, Lit):
+            return node.value
+        return None
+
+    def holds(self, node) -> bool | None:
+        """Whether a comparison of two simple sides is true; None when a side is computed or unknown."""
+        left, right = self.simple_value(node.left), self.simple_value(node.right)
+        if left is None or right is None:
+            return None
+        try:
+            return COMPARE[node.op](left, right)
+        except TypeError:
+            return None
 
     # -- one side of a comparison --
     def operand(self, node) -> str:
