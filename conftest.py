@@ -36,6 +36,17 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_policy_cache():
+    """The policies' in-process cache trusts its last look for a second; a rolled-back test must not
+    leave the next one a plan built from rows that no longer exist."""
+    from zhongfu.policies.selectors import cache_clear
+
+    cache_clear()
+    yield
+    cache_clear()
+
+
 @pytest.fixture
 def regions():
     return {

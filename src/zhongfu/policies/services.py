@@ -244,6 +244,9 @@ def _decide(actor, obj, status: str, note: str, object_type: str, snapshot) -> N
     obj.decided_at = timezone.now()
     obj.decision_note = note
     obj.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    # This process sees the decision at once; commit (or rollback) clears it again for what follows.
+    selectors.cache_clear()
+    transaction.on_commit(selectors.cache_clear)
     audit_record(
         actor=actor,
         action=_ACTIONS[status],
@@ -456,6 +459,7 @@ def catalogue_sync(*, directory=None) -> shipped.SyncResult:
         directory=directory or shipped.CATALOGUE_DIR,
         models=shipped.Models(Parameter, ParameterValue, Policy, PolicyVersion),
     )
+    selectors.cache_clear()
     audit_record_many(
         actor=None,
         entries=[

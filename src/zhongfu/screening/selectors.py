@@ -75,13 +75,13 @@ class PolicyLine:
 
     def reasons(self, language: str | None = None) -> list[str]:
         language = language or _language()
-        return [c["text"].get(language) or c["text"]["zh-hans"] for c in self.criteria]
+        return [_text(c["text"], language) for c in self.criteria]
 
     def why_not(self, language: str | None = None) -> str:
         if self.outcome != Outcome.NOT_ELIGIBLE:
             return ""
         language = language or _language()
-        failed = [c["text"].get(language) or c["text"]["zh-hans"] for c in self.criteria if c["passed"] is False]
+        failed = [_text(c["text"], language) for c in self.criteria if c["passed"] is False]
         return failed[0] if failed else ""
 
 
@@ -105,23 +105,27 @@ def _localized(names: dict) -> str:
     return names.get("en" if language == "en" else "zh") or names.get("zh") or ""
 
 
-def _criteria(plan, row: dict, code: str) -> tuple[list[dict], list[str], list[str]]:
-    """The explanation of one policy in both languages, as JSON-safe data."""
-    explained = {language: plan.explain(row, code, language=language) for language in LANGUAGES}
-    zh = explained["zh-hans"]
+def _criteria(plan, row: dict, code: str, languages) -> tuple[list[dict], list[str], list[str]]:
+    """The explanation of one policy in the given languages, as JSON-safe data."""
+    explained = {language: plan.explain(row, code, language=language) for language in languages}
+    first = explained[languages[0]]
     criteria = []
-    for i, line in enumerate(zh.criteria):
+    for i, line in enumerate(first.criteria):
         criteria.append(
             {
                 "variable": line.variable,
                 "label": line.label,
                 "passed": line.passed,
-                "text": {language: explained[language].criteria[i].text for language in LANGUAGES},
+                "text": {language: explained[language].criteria[i].text for language in languages},
                 "inputs": _json_safe(line.inputs),
                 "parameters": _json_safe(line.parameters),
             }
         )
-    return criteria, list(zh.missing_inputs), list(zh.displaced_by)
+    return criteria, list(first.missing_inputs), list(first.displaced_by)
+
+
+def _text(texts: dict, language: str) -> str:
+    return texts.get(language) or texts.get("zh-hans") or next(iter(texts.values()), "")
 
 
 def _json_safe(value):
@@ -142,8 +146,12 @@ def evaluate_households(households: QuerySet[Household], as_of: dt.date, overrid
     return frame, members, result, plan
 
 
-def household_evaluate(household: Household, as_of: dt.date | None = None) -> HouseholdEvaluation:
-    """Every policy for one household, with explanations. The caller has already checked scope."""
+def household_evaluate(
+    household: Household, as_of: dt.date | None = None, *, languages: tuple[str, ...] | None = None
+) -> HouseholdEvaluation:
+    """Every policy for one household, with explanations in `languages` (default: the page's own;
+    stored determinations keep both). The caller has already checked scope."""
+    languages = languages or (_language(),)
     as_of = as_of or timezone.localdate()
     catalogue = policy_selectors.current_catalogue()
     params = policy_selectors.parameter_set(as_of)
@@ -151,7 +159,7 @@ def household_evaluate(household: Household, as_of: dt.date | None = None) -> Ho
     row = {**frame.row(0, named=True), **result.row(0, named=True)}
     lines = []
     for code, policy in catalogue.policies.items():
-        criteria, missing, displaced = _criteria(plan, row, code)
+        criteria, missing, displaced = _criteria(plan, row, code, languages)
         lines.append(
             PolicyLine(
                 code=code,
