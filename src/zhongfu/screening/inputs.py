@@ -21,11 +21,11 @@ def _dtype(spec) -> pl.DataType:
     return _DTYPES.get(kind, kind) if isinstance(kind, str) else kind
 
 
-def _frame(rows: list[tuple], schema: dict) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=schema, orient="row")
+def _frame(rows: list[tuple], schema: dict) -> pl.LazyFrame:
+    return pl.DataFrame(rows, schema=schema, orient="row").lazy()
 
 
-def member_frame(households: QuerySet[Household], as_of: dt.date) -> pl.DataFrame:
+def member_frame(households: QuerySet[Household], as_of: dt.date) -> pl.LazyFrame:
     """Current, living members with their fields as of `as_of`."""
     memberships = Membership.objects.filter(
         Q(household__in=households.values("id")),
@@ -96,7 +96,7 @@ def member_frame(households: QuerySet[Household], as_of: dt.date) -> pl.DataFram
     return frame.select(["household_id", "person_id", "income_records", *MEMBER_FIELDS.keys()])
 
 
-def household_frame(households: QuerySet[Household], members: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+def household_frame(households: QuerySet[Household], members: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
     """Household-level inputs; `members` is `member_frame` of the same households."""
     base = _frame(
         list(households.values_list("id", "area_type", "hukou_type", "assistance_class")),
@@ -176,11 +176,13 @@ def household_frame(households: QuerySet[Household], members: pl.DataFrame, as_o
 
 
 def engine_frames(households: QuerySet[Household], as_of: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(households, members) frames in the engine's schema."""
+    """(households, members) frames in the engine's schema. Everything above is lazy and collected
+    here once: the one-household page pays for a single Polars plan, not one per join."""
     members = member_frame(households, as_of)
     frame = household_frame(households, members, as_of)
     member_columns = {"household_id": pl.Int64, **{k: _dtype(v) for k, v in MEMBER_FIELDS.items()}}
     members = members.select([pl.col(name).cast(dtype) for name, dtype in member_columns.items()])
+    frame, members = pl.collect_all([frame, members])
     return frame, members
 
 

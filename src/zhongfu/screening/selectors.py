@@ -147,14 +147,16 @@ def evaluate_households(households: QuerySet[Household], as_of: dt.date, overrid
 
 
 def household_evaluate(
-    household: Household, as_of: dt.date | None = None, *, languages: tuple[str, ...] | None = None
+    household: Household, as_of: dt.date | None = None, *, for_storage: bool = False
 ) -> HouseholdEvaluation:
-    """Every policy for one household, with explanations in `languages` (default: the page's own;
-    stored determinations keep both). The caller has already checked scope."""
-    languages = languages or (_language(),)
+    """Every policy for one household, with explanations. The caller has already checked scope.
+
+    For the page: explanations in the page's language only. `for_storage`: both languages, and the
+    parameters and inputs a stored determination keeps for replay."""
+    languages = LANGUAGES if for_storage else (_language(),)
     as_of = as_of or timezone.localdate()
     catalogue = policy_selectors.current_catalogue()
-    params = policy_selectors.parameter_set(as_of)
+    params = policy_selectors.parameter_set(as_of) if for_storage else None
     frame, members, result, plan = evaluate_households(Household.objects.filter(pk=household.pk), as_of)
     row = {**frame.row(0, named=True), **result.row(0, named=True)}
     lines = []
@@ -174,7 +176,7 @@ def household_evaluate(
                 criteria=criteria,
                 missing_inputs=missing,
                 displaced_by=displaced,
-                parameters=_json_safe(plan.parameters_used(code)),
+                parameters=_json_safe(plan.parameters_used(code)) if for_storage else {},
                 displaced_names=[_localized(catalogue.policies[c].name) for c in displaced if c in catalogue.policies],
             )
         )
@@ -186,8 +188,8 @@ def household_evaluate(
         as_of=as_of,
         catalogue_hash=catalogue.version_hash,
         policy_versions={code: p.version_hash for code, p in catalogue.policies.items()},
-        parameters=_json_safe(params.as_json()),
-        inputs=_json_safe(inputs_snapshot(frame, members, household.pk)),
+        parameters=_json_safe(params.as_json()) if for_storage else {},
+        inputs=_json_safe(inputs_snapshot(frame, members, household.pk)) if for_storage else {},
         lines=lines,
     )
 

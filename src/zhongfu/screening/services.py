@@ -42,7 +42,7 @@ def household_screen(*, actor, household: Household, as_of: dt.date | None = Non
 
     `actor` None means the system (for example the household viewing its own benefit list)."""
     _require(actor, SCREEN_HOUSEHOLD)
-    evaluation = selectors.household_evaluate(household, as_of, languages=selectors.LANGUAGES)
+    evaluation = selectors.household_evaluate(household, as_of, for_storage=True)
     screening = Screening.objects.create(
         household=household,
         as_of=evaluation.as_of,

@@ -199,7 +199,7 @@ def test_benefit_list_says_why_a_policy_does_not_apply(make_household):
 def test_a_failed_comparison_is_shown_as_it_is(make_household):
     """7,000 yuan per capita is not below the standard: the line must say ≥, never a false <."""
     rich = make_household(members=[member("head", incomes={"wage": 700_000})])
-    dibao = line(selectors.household_evaluate(rich, languages=selectors.LANGUAGES), "dibao")
+    dibao = line(selectors.household_evaluate(rich, for_storage=True), "dibao")
     income = next(c for c in dibao.criteria if c["variable"] == "income_test")
     assert income["passed"] is False
     assert "7,000.00 元 ≥ 低保标准" in income["text"]["zh-hans"]
