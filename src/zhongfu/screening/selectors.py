@@ -77,6 +77,12 @@ class PolicyLine:
         language = language or _language()
         return [_text(c["text"], language) for c in self.criteria]
 
+    @property
+    def criterion_lines(self) -> list[dict]:
+        """[{"passed": True | False | None, "text": …}] in the page's language."""
+        language = _language()
+        return [{"passed": c["passed"], "text": _text(c["text"], language)} for c in self.criteria]
+
     def why_not(self, language: str | None = None) -> str:
         if self.outcome != Outcome.NOT_ELIGIBLE:
             return ""
