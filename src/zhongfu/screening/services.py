@@ -210,7 +210,7 @@ def run_execute(run_id: int) -> None:
             proposed = policy_selectors.plan_for(run.as_of, overrides=run.overrides)
             after = proposed.evaluate(frame.lazy(), members.lazy()).collect()
             _progress(run, 80, _("comparing"))
-            summary = simulation_summary(result, after, codes, _district_of(frame), catalogue)
+            summary = simulation_summary(result, after, codes, _district_of(frame), catalogue, run.overrides)
         else:
             summary = _summary(result, codes)
             _store_results(run, result, codes)
@@ -263,7 +263,9 @@ def _store_results(run: ScreeningRun, result: pl.DataFrame, codes: list[str]) ->
         _progress(run, 50 + int(49 * done / max(total, 1)), _("storing results"))
 
 
-def simulation_summary(before: pl.DataFrame, after: pl.DataFrame, codes, districts: pl.DataFrame, catalogue) -> dict:
+def simulation_summary(
+    before: pl.DataFrame, after: pl.DataFrame, codes, districts: pl.DataFrame, catalogue, overrides: dict
+) -> dict:
     """Per policy and district: newly eligible, no longer eligible, monthly and yearly cost change."""
     names = dict(
         Region.objects.filter(code__in=districts.get_column("district").unique().to_list()).values_list("code", "name")
@@ -328,6 +330,16 @@ def simulation_summary(before: pl.DataFrame, after: pl.DataFrame, codes, distric
                     "totals": totals,
                 }
             )
+    # The policy the parameter belongs to first (dibao.standard → dibao), then the most changed; the
+    # page opens only the first.
+    owners = {key.split(".", 1)[0] for key in overrides}
+    policies.sort(
+        key=lambda p: (
+            p["code"] not in owners,
+            -(p["totals"]["newly"] + p["totals"]["lost"]),
+            -abs(p["totals"]["yearly_delta_fen"]),
+        )
+    )
     return {"policies": policies}
 
 

@@ -6,7 +6,8 @@
     var charts = JSON.parse(data.textContent).charts;
     charts.forEach(function (c) {
       var el = document.getElementById("chart-" + c.code);
-      if (!el || el.dataset.drawn) return;
+      // A chart in a closed <details> has no size yet; it is drawn when opened.
+      if (!el || el.dataset.drawn || !el.offsetWidth) return;
       el.dataset.drawn = "1";
       var chart = echarts.init(el);
       chart.setOption({
@@ -25,4 +26,5 @@
   }
   document.addEventListener("DOMContentLoaded", draw);
   document.addEventListener("htmx:afterSettle", draw);
+  document.addEventListener("toggle", draw, true);
 })();
