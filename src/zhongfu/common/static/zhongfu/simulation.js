@@ -12,8 +12,8 @@
       var chart = echarts.init(el);
       chart.setOption({
         tooltip: { trigger: "axis" },
-        legend: { data: [el.dataset.labelNewly, el.dataset.labelLost, el.dataset.labelCost] },
-        grid: { left: 60, right: 70, bottom: 60 },
+        legend: { top: 0, data: [el.dataset.labelNewly, el.dataset.labelLost, el.dataset.labelCost] },
+        grid: { left: 60, right: 70, top: 40, bottom: 70 },
         xAxis: { type: "category", data: c.districts, axisLabel: { rotate: 30 } },
         yAxis: [{ type: "value" }, { type: "value", position: "right" }],
         series: [
