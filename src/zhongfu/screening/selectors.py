@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from zhongfu.common.errors import NotFound
 from zhongfu.policies import selectors as policy_selectors
 from zhongfu.registry.models import Household
 
@@ -213,6 +214,28 @@ def latest_screening(household: Household) -> Screening | None:
 
 def screening_determinations(screening: Screening) -> QuerySet[Determination]:
     return screening.determinations.all()
+
+
+def screening_get_for_user(*, user, screening_id: int) -> Screening:
+    """A stored screening, scoped through its household exactly like the household page."""
+    from zhongfu.registry.selectors import households_visible_to
+
+    screening = (
+        Screening.objects.filter(pk=screening_id, household__in=households_visible_to(user))
+        .select_related("household", "created_by")
+        .first()
+    )
+    if screening is None:
+        raise NotFound()
+    return screening
+
+
+def run_get(run_id: int) -> ScreeningRun:
+    """A batch run; runs are city-wide, so the caller checks the run permission, not a region."""
+    run = ScreeningRun.objects.filter(pk=run_id).select_related("started_by").first()
+    if run is None:
+        raise NotFound()
+    return run
 
 
 def runs_recent(limit: int = 20) -> QuerySet[ScreeningRun]:

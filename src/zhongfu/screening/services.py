@@ -167,12 +167,9 @@ def _progress(run: ScreeningRun, progress: int, stage) -> None:
     ScreeningRun.objects.filter(pk=run.pk).update(progress=progress, stage=run.stage)
 
 
-def _district_of(frame: pl.DataFrame) -> pl.DataFrame:
-    """household_id → district code, from the community code's first six digits."""
-    ids = frame.get_column("household_id").to_list()
-    rows = Household.objects.filter(pk__in=ids).values_list("id", "region_id") if len(ids) < 50_000 else None
-    if rows is None:
-        rows = Household.objects.filter(is_active=True).values_list("id", "region_id")
+def _district_of(households) -> pl.DataFrame:
+    """household_id → district code (the community code's first six digits), for the households run."""
+    rows = households.values_list("id", "region_id")
     regions = pl.DataFrame(list(rows), schema={"household_id": pl.Int64, "region": pl.Utf8}, orient="row")
     return regions.with_columns(district=pl.col("region").str.slice(0, 6)).select("household_id", "district")
 
@@ -210,7 +207,7 @@ def run_execute(run_id: int) -> None:
             proposed = policy_selectors.plan_for(run.as_of, overrides=run.overrides)
             after = proposed.evaluate(frame.lazy(), members.lazy()).collect()
             _progress(run, 80, _("comparing"))
-            summary = simulation_summary(result, after, codes, _district_of(frame), catalogue, run.overrides)
+            summary = simulation_summary(result, after, codes, _district_of(households), catalogue, run.overrides)
         else:
             summary = _summary(result, codes)
             _store_results(run, result, codes)

@@ -1,12 +1,10 @@
 """Screening pages. Thin: scope through the registry's selectors, one selector or service, render."""
 
-import datetime as dt
 import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,7 +17,7 @@ from zhongfu.registry.selectors import household_get_for_user
 
 from . import selectors, services
 from .forms import SimulationForm
-from .models import Outcome, RunKind, Screening, ScreeningRun
+from .models import Outcome, RunKind, ScreeningRun
 
 
 @login_required
@@ -52,11 +50,7 @@ def household_screen(request, household_id: int):
 @permission_required("registry.view_household", raise_exception=True)
 def screening_detail(request, screening_id: int):
     """A stored screening: what was decided, on which versions and parameters, and a replay check."""
-    screening = Screening.objects.filter(pk=screening_id).select_related("household", "created_by").first()
-    if screening is None:
-        raise Http404
-    # Scope: the household must be visible to this user, exactly like the household page.
-    get_or_404(household_get_for_user, user=request.user, household_id=screening.household_id)
+    screening = get_or_404(selectors.screening_get_for_user, user=request.user, screening_id=screening_id)
     determinations = list(selectors.screening_determinations(screening))
     names = policy_selectors.policy_names()
     rows = []
@@ -126,9 +120,7 @@ def simulate(request):
 @login_required
 @permission_required(RUN_SCREENING, raise_exception=True)
 def run_detail(request, run_id: int):
-    run = ScreeningRun.objects.filter(pk=run_id).select_related("started_by").first()
-    if run is None:
-        raise Http404
+    run = get_or_404(selectors.run_get, run_id=run_id)
     context = {"run": run, "RunKind": RunKind, "summary_rows": _summary_rows(run)}
     if run.kind == RunKind.SIMULATION and run.summary:
         context["chart"] = json.dumps(_chart_data(run), ensure_ascii=False)
@@ -159,7 +151,3 @@ def _chart_data(run: ScreeningRun) -> dict:
             }
         )
     return {"charts": charts}
-
-
-def as_of_default() -> dt.date:
-    return dt.date.today()
