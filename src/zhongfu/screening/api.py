@@ -56,7 +56,7 @@ _OUTCOME = {1: "eligible", 0: "not_eligible", -1: "needs_information"}
 
 
 def _shape(evaluation, screening_id=None) -> dict:
-    language = selectors._language()
+    language = selectors.page_language()
     return {
         "household_id": evaluation.household.pk,
         "as_of": evaluation.as_of,

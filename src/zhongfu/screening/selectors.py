@@ -37,7 +37,7 @@ def input_label(name: str) -> str:
     return str(INPUT_LABELS.get(name, name))
 
 
-def _language() -> str:
+def page_language() -> str:
     return "en" if (get_language() or "").startswith("en") else "zh-hans"
 
 
@@ -75,20 +75,20 @@ class PolicyLine:
         return [input_label(n) for n in self.missing_inputs]
 
     def reasons(self, language: str | None = None) -> list[str]:
-        language = language or _language()
-        return [_text(c["text"], language) for c in self.criteria]
+        language = language or page_language()
+        return [criterion_text(c["text"], language) for c in self.criteria]
 
     @property
     def criterion_lines(self) -> list[dict]:
         """[{"passed": True | False | None, "text": …}] in the page's language."""
-        language = _language()
-        return [{"passed": c["passed"], "text": _text(c["text"], language)} for c in self.criteria]
+        language = page_language()
+        return [{"passed": c["passed"], "text": criterion_text(c["text"], language)} for c in self.criteria]
 
     def why_not(self, language: str | None = None) -> str:
         if self.outcome != Outcome.NOT_ELIGIBLE:
             return ""
-        language = language or _language()
-        failed = [_text(c["text"], language) for c in self.criteria if c["passed"] is False]
+        language = language or page_language()
+        failed = [criterion_text(c["text"], language) for c in self.criteria if c["passed"] is False]
         return failed[0] if failed else ""
 
 
@@ -108,7 +108,7 @@ class HouseholdEvaluation:
 
 
 def _localized(names: dict) -> str:
-    language = _language()
+    language = page_language()
     return names.get("en" if language == "en" else "zh") or names.get("zh") or ""
 
 
@@ -131,7 +131,7 @@ def _criteria(plan, row: dict, code: str, languages) -> tuple[list[dict], list[s
     return criteria, list(first.missing_inputs), list(first.displaced_by)
 
 
-def _text(texts: dict, language: str) -> str:
+def criterion_text(texts: dict, language: str) -> str:
     return texts.get(language) or texts.get("zh-hans") or next(iter(texts.values()), "")
 
 
@@ -160,7 +160,7 @@ def household_evaluate(
 
     For the page: explanations in the page's language only. `for_storage`: both languages, and the
     parameters and inputs a stored determination keeps for replay."""
-    languages = LANGUAGES if for_storage else (_language(),)
+    languages = LANGUAGES if for_storage else (page_language(),)
     as_of = as_of or timezone.localdate()
     catalogue = policy_selectors.current_catalogue()
     params = policy_selectors.parameter_set(as_of) if for_storage else None

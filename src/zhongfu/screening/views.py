@@ -62,7 +62,8 @@ def screening_detail(request, screening_id: int):
                 "name": names.get(d.policy_code, d.policy_code),
                 "replay_ok": (outcome, amount) == (d.outcome, d.amount_fen),
                 "reasons": [
-                    selectors._text(c["text"], selectors._language()) for c in d.explanation.get("criteria", [])
+                    selectors.criterion_text(c["text"], selectors.page_language())
+                    for c in d.explanation.get("criteria", [])
                 ],
                 "missing": [selectors.input_label(n) for n in d.missing_inputs],
             }
