@@ -17,7 +17,7 @@ from zhongfu.common.errors import NotFound
 from zhongfu.policies import selectors as policy_selectors
 from zhongfu.registry.models import Household
 
-from .inputs import engine_frames, inputs_snapshot
+from .inputs import engine_frames, household_records
 from .models import Determination, Outcome, Screening, ScreeningRun
 
 # What a household is asked for when an input is unknown ("needs information: …").
@@ -124,8 +124,9 @@ def _criteria(plan, row: dict, code: str, languages) -> tuple[list[dict], list[s
                 "label": line.label,
                 "passed": line.passed,
                 "text": {language: explained[language].criteria[i].text for language in languages},
-                "inputs": _json_safe(line.inputs),
-                "parameters": _json_safe(line.parameters),
+                # Already JSON-safe: engine values (numbers, text, true/false, null) and ISO dates.
+                "inputs": line.inputs,
+                "parameters": line.parameters,
             }
         )
     return criteria, list(first.missing_inputs), list(first.displaced_by)
@@ -164,8 +165,10 @@ def household_evaluate(
     as_of = as_of or timezone.localdate()
     catalogue = policy_selectors.current_catalogue()
     params = policy_selectors.parameter_set(as_of) if for_storage else None
-    frame, members, result, plan = evaluate_households(Household.objects.filter(pk=household.pk), as_of)
-    row = {**frame.row(0, named=True), **result.row(0, named=True)}
+    plan = policy_selectors.plan_for(as_of)
+    # One household: its records and the plan run on them (frames would spend most of the time planning).
+    record, members = household_records(household, as_of)
+    row = {**record, **plan.rows.evaluate(record, members)}
     lines = []
     for code, policy in catalogue.policies.items():
         criteria, missing, displaced = _criteria(plan, row, code, languages)
@@ -196,7 +199,7 @@ def household_evaluate(
         catalogue_hash=catalogue.version_hash,
         policy_versions={code: p.version_hash for code, p in catalogue.policies.items()},
         parameters=_json_safe(params.as_json()) if for_storage else {},
-        inputs=_json_safe(inputs_snapshot(frame, members, household.pk)) if for_storage else {},
+        inputs=_json_safe({"household": record, "members": members}) if for_storage else {},
         lines=lines,
     )
 

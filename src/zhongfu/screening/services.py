@@ -18,7 +18,7 @@ from zhongfu.accounts.roles import RUN_SCREENING, SCREEN_HOUSEHOLD
 from zhongfu.audit.services import audit_record
 from zhongfu.common.errors import InvalidInput, PermissionDenied
 from zhongfu.policies import selectors as policy_selectors
-from zhongfu.policies.engine import Catalogue, ParameterSet, frames_from_records, load_policy
+from zhongfu.policies.engine import Catalogue, ParameterSet, load_policy
 from zhongfu.regions.models import Region
 from zhongfu.registry.models import Household
 
@@ -95,8 +95,7 @@ def determination_replay(determination: Determination) -> tuple[int, int]:
     plan = catalogue.plan(params)
     household = dict(screening.inputs["household"])
     members = [dict(m) for m in screening.inputs["members"]]
-    frame, member_frame = frames_from_records([household], members)
-    row = plan.evaluate(frame, member_frame).collect().row(0, named=True)
+    row = plan.rows.evaluate(household, members)
     code = determination.policy_code
     return int(row[f"{code}.outcome"]), int(row[f"{code}.amount"] or 0)
 

@@ -72,3 +72,26 @@ def test_profile_creates_a_token_shown_once(client, users):
     token = response.context["new_token"]
     assert token and api_token_authenticate(token) == users[Role.COMMUNITY_WORKER]
     assert token not in client.get(reverse("accounts:profile")).content.decode()
+
+
+def test_role_permissions_answer_without_queries_and_granted_ones_still_count(users, django_assert_num_queries):
+    from django.contrib.auth.models import Permission
+
+    from zhongfu.accounts.models import User
+    from zhongfu.accounts.roles import ROLE_PERMISSIONS, Role
+
+    worker = User.objects.get(pk=users[Role.STREET_CASEWORKER].pk)  # fresh, as an API request loads it
+    role_perm = sorted(ROLE_PERMISSIONS[Role.STREET_CASEWORKER])[0]
+    with django_assert_num_queries(0):
+        assert worker.has_perm(role_perm)
+    assert (
+        not worker.has_perm("audit.view_auditentry")
+        or "audit.view_auditentry" in ROLE_PERMISSIONS[Role.STREET_CASEWORKER]
+    )
+    # A permission granted to the user one by one (Django admin) still counts.
+    granted = Permission.objects.get(codename="delete_household")
+    worker.user_permissions.add(granted)
+    assert User.objects.get(pk=worker.pk).has_perm("registry.delete_household")
+    # An inactive user has no permission, role or not.
+    worker.is_active = False
+    assert not worker.has_perm(role_perm)

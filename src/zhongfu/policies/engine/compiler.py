@@ -17,9 +17,8 @@ from .checker import _suggest
 from .errors import PolicyError
 from .nodes import Agg, Binary, Cross, Field, Func, InList, Input, Lit, Local, Param, Ternary, Unary, walk
 from .policy import _check_required_types
-from .schema import DTYPE_OF_TYPE, FIELD_TYPES, HOUSEHOLD_INPUTS, INPUT_TYPES, frames_from_records
+from .schema import DTYPE_OF_TYPE, FIELD_TYPES, HOUSEHOLD_INPUTS, INPUT_TYPES
 
-LIGHT = pl.QueryOptFlags.none()
 AGG_DEFAULTS = {"exists": False, "all": True, "exists_one": False, "count": 0, "size": 0}
 ORDERING = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 
@@ -255,6 +254,8 @@ class CompiledPlan:
                 names = {self.compiler.aggs[shape(item)].name for item in walk(variable.node) if isinstance(item, Agg)}
                 self.agg_of[(code, name)] = names
         self._pipelines = {}
+        self._rows = None
+        self.explain_cache: dict = {}  # explain.Renderer.reads, per criterion and language
 
     def _param_type(self, node: Param) -> str:
         if node.key not in self.params:
@@ -342,14 +343,28 @@ class CompiledPlan:
             frame = frame.with_columns(layer)
         return frame.select(output)
 
+    @property
+    def rows(self):
+        """The same plan run on records (`rows.RowProgram`), built on first use."""
+        if self._rows is None:
+            from .rows import RowProgram
+
+            self._rows = RowProgram(self)
+        return self._rows
+
     def evaluate_records(self, households: list[dict], members: list[dict], codes=None) -> list[dict]:
         """The one-household (and replay) path: records in, one dict per household out (inputs merged in).
 
-        Collects without the optimiser: for a handful of rows planning costs more than it saves.
+        For a handful of households Polars' planning costs more than the work, so this runs the plan's
+        closures (`rows`); the agreement tests hold them to the frame plan and the reference evaluator.
         """
-        frames = frames_from_records(households, members)
-        frame = self.evaluate(*frames, codes=codes).collect(optimizations=LIGHT)
-        return [dict(household) | row for household, row in zip(households, frame.iter_rows(named=True), strict=True)]
+        by_household: dict = {}
+        for member in members:
+            by_household.setdefault(member.get("household_id"), []).append(member)
+        return [
+            dict(household) | self.rows.evaluate(household, by_household.get(household.get("household_id"), []), codes)
+            for household in households
+        ]
 
     # -- explanation support --
     def outcome_nodes(self, code):

@@ -250,18 +250,29 @@ class Renderer:
             text = self.joined(node)
         else:
             text = f"{label}{self.words['colon']}{value_text(passed, None, self.words)}"
-        nodes = self.plan.catalogue.reachable([var_node(self.code, name)])
-        inputs = {item: self.row.get(item) for item in self.plan.catalogue.inputs_of(nodes)}
-        parameters = {}
-        for key in self.plan.catalogue.params_of(nodes):
-            param = self.plan.params[key]
-            parameters[key] = {
-                "value": param.value,
-                "start": param.start.isoformat(),
-                "unit": param.unit,
-                "label": label_in(param.label, self.lang),
-            }
-        return CriterionLine(name, label, passed, text, inputs, parameters)
+        input_names, parameters = self.reads(name)
+        inputs = {item: self.row.get(item) for item in input_names}
+        return CriterionLine(name, label, passed, text, inputs, {key: dict(value) for key, value in parameters.items()})
+
+    def reads(self, name: str) -> tuple[list[str], dict]:
+        """The inputs a criterion reads (transitively) and the parameters it uses with their values: the same
+        for every household under one plan, so worked out once per plan and language."""
+        key = (self.code, name, self.lang)
+        cache = self.plan.explain_cache
+        if key not in cache:
+            catalogue = self.plan.catalogue
+            nodes = catalogue.reachable([var_node(self.code, name)])
+            parameters = {}
+            for item in catalogue.params_of(nodes):
+                param = self.plan.params[item]
+                parameters[item] = {
+                    "value": param.value,
+                    "start": param.start.isoformat(),
+                    "unit": param.unit,
+                    "label": label_in(param.label, self.lang),
+                }
+            cache[key] = (catalogue.inputs_of(nodes), parameters)
+        return cache[key]
 
 
 def explain(plan, row: dict, code: str, language: str = "zh-hans") -> Explanation:

@@ -1,5 +1,11 @@
 """The independent evaluator: the Rust CEL implementation (`cel`) runs each policy's original text for one
-household. It shares nothing with the compiler but the dependency order, and must agree with it."""
+household. It shares nothing with the compiler but the dependency order, and must agree with it.
+
+One known difference, where the crate departs from the CEL specification: its all() and exists() stop at
+the first member whose condition fails with an error, while the specification (and the plan) lets a false
+in all(), or a true in exists(), win over an error whatever the order. Only conditions that can fail per
+member reach it (none in the shipped catalogue); test_engine_compiler checks that case against the
+specification directly."""
 
 import math
 from decimal import ROUND_HALF_UP, Decimal

@@ -1,6 +1,7 @@
 """Small builders shared by the engine tests (policy YAML from a dict of expressions, parameters)."""
 
 import datetime as dt
+import math
 
 import yaml
 
@@ -203,3 +204,18 @@ def sample_catalogue():
     from zhongfu.policies.engine import Catalogue, load_policy
 
     return Catalogue(load_policy(text) for text in SAMPLE.values())
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return type(a) is type(b) and a == b
+
+
+def rows_disagree(plan, household: dict, members: list[dict], frame_row: dict, codes=None) -> dict:
+    """Where the plan run on records (`plan.rows`) differs from the frame plan's row: {column: (rows, frame)}.
+
+    Exact: same values and same Python types, NaN equal to NaN."""
+    row = plan.rows.evaluate(household, members, codes)
+    keys = set(row) | set(frame_row)
+    return {key: (row.get(key), frame_row.get(key)) for key in keys if not _same(row.get(key), frame_row.get(key))}

@@ -18,6 +18,7 @@ from zhongfu.policies.engine import (
     load_policy,
 )
 from zhongfu.policies.engine.reference import reference_evaluate
+from zhongfu.policies.tests.engine_helpers import rows_disagree
 
 DIRECTORY = Path(__file__).resolve().parents[1] / "catalogue"
 POLICY_FILES = sorted(path for path in DIRECTORY.glob("*.yaml") if path.name != "parameters.yaml")
@@ -125,7 +126,8 @@ class Result:
 
 
 def run(plan, catalogue, hh: dict, members: list[dict], params=None) -> Result:
-    """Evaluate one household with the plan and check the reference evaluator agrees on every value."""
+    """Evaluate one household with the plan and check the plan on records and the reference evaluator agree
+    on every value."""
     record = {"household_id": 1, **hh}
     frames = frames_from_records([record], [{"household_id": 1, **m} for m in members])
     row = plan.evaluate(*frames).collect().row(0, named=True)
@@ -134,6 +136,7 @@ def run(plan, catalogue, hh: dict, members: list[dict], params=None) -> Result:
         key: (row[key], reference.get(key)) for key in row if key != "household_id" and row[key] != reference.get(key)
     }
     assert not disagree, disagree
+    assert rows_disagree(plan, record, [{"household_id": 1, **m} for m in members], row) == {}
     return Result(plan, record, row)
 
 

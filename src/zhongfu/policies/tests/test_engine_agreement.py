@@ -1,5 +1,6 @@
-"""The compiled Polars plan and the independent evaluator (Rust CEL on the original text) agree on every
-variable, outcome and amount: random households, borderline incomes, unknown inputs, empty households."""
+"""The compiled Polars plan, the same plan run on records (`plan.rows`) and the independent evaluator (Rust
+CEL on the original text) agree on every variable, outcome and amount: random households, borderline
+incomes, unknown inputs, empty households."""
 
 import math
 import random
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 from zhongfu.policies.engine import frames_from_records
 from zhongfu.policies.engine.reference import reference_evaluate
 
-from .engine_helpers import params, sample_catalogue
+from .engine_helpers import params, rows_disagree, sample_catalogue
 
 CATALOGUE = sample_catalogue()
 PARAMS = params()
@@ -78,6 +79,7 @@ def test_one_household_agrees_with_reference(case):
     expected = reference_evaluate(CATALOGUE, PARAMS, household, members)
     assert set(compiled) == set(expected) | {"household_id"}
     assert disagreements(compiled, expected) == {}
+    assert rows_disagree(PLAN, household, members, compiled) == {}
 
 
 def test_a_batch_of_households_agrees_with_reference():
@@ -130,6 +132,7 @@ def test_a_batch_of_households_agrees_with_reference():
     for household, row in zip(households, compiled.iter_rows(named=True), strict=True):
         expected = reference_evaluate(CATALOGUE, PARAMS, household, by_household.get(household["household_id"], []))
         assert disagreements(row, expected) == {}, household
+        assert rows_disagree(PLAN, household, by_household.get(household["household_id"], []), row) == {}, household
         outcomes |= {(code, row[f"{code}.outcome"]) for code in CATALOGUE.policies}
     # the batch really covers every outcome of the main policies
     for code in ("dibao", "marginal", "extreme_poverty"):

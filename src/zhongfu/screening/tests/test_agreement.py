@@ -1,6 +1,7 @@
-"""The Polars plan and the independent evaluator (Rust CEL on the original text) agree on the shipped
-catalogue: on every household of a generated test city, read from the database the way the batch run
-reads it, and on borderline households around the dibao standard."""
+"""The Polars plan, the same plan run on records (the household page's path) and the independent evaluator
+(Rust CEL on the original text) agree on the shipped catalogue: on every household of a generated test
+city, read from the database the way the batch run reads it, and on borderline households around the
+dibao standard."""
 
 import datetime as dt
 
@@ -14,8 +15,9 @@ from zhongfu.demo.services import demo_city_generate
 from zhongfu.policies import selectors as policy_selectors
 from zhongfu.policies.engine import frames_from_records
 from zhongfu.policies.engine.reference import reference_evaluate
+from zhongfu.policies.tests.engine_helpers import rows_disagree
 from zhongfu.registry.models import Household
-from zhongfu.screening.inputs import engine_frames
+from zhongfu.screening.inputs import engine_frames, household_records
 
 CITY = 400
 
@@ -38,6 +40,7 @@ def test_plan_and_reference_agree_on_every_household_of_a_test_city(db):
     frame, members = engine_frames(Household.objects.all(), as_of)
     result = plan.evaluate(frame.lazy(), members.lazy()).collect()
     assert result.height == CITY
+    households = Household.objects.in_bulk()
     members_by_household = members.partition_by("household_id", as_dict=True)
     eligible = 0
     for household, row in zip(frame.iter_rows(named=True), result.iter_rows(named=True), strict=True):
@@ -46,6 +49,9 @@ def test_plan_and_reference_agree_on_every_household_of_a_test_city(db):
         member_rows = own.to_dicts() if own is not None else []
         reference = reference_evaluate(catalogue, params, household, member_rows)
         _compare(row, reference, f"household {household['household_id']}")
+        assert rows_disagree(plan, household, member_rows, row) == {}, household["household_id"]
+        # The household page reads one household without frames: the same inputs, value for value.
+        assert household_records(households[household["household_id"]], as_of) == (household, member_rows)
         eligible += row["dibao.outcome"] == 1
     # The demo city has poor households; an agreement on nobody eligible would prove little.
     assert eligible > 0
@@ -105,6 +111,7 @@ def test_borderline_households_around_the_standard(db, size, offset, ages, disab
     frame, member_frame = frames_from_records([household], members)
     row = plan.evaluate(frame, member_frame).collect().row(0, named=True)
     _compare(row, reference_evaluate(catalogue, params, household, members), f"size {size} offset {offset}")
+    assert rows_disagree(plan, household, members, row) == {}
     if (
         multiple == 1
         and vehicles == 0

@@ -9,13 +9,14 @@ from conftest import member, new_id_number
 from zhongfu.accounts.roles import Role
 from zhongfu.audit.models import AuditEntry
 from zhongfu.common.errors import PermissionDenied
+from zhongfu.common.identifiers import uscc_check_char
 from zhongfu.policies import selectors as policy_selectors
 from zhongfu.policies import services as policy_services
 from zhongfu.registry import services as registry_services
-from zhongfu.registry.models import Household
+from zhongfu.registry.models import Household, Person
 from zhongfu.registry.selectors import age_on
 from zhongfu.screening import selectors, services
-from zhongfu.screening.inputs import engine_frames
+from zhongfu.screening.inputs import engine_frames, household_records
 from zhongfu.screening.models import Determination, Outcome
 
 pytestmark = pytest.mark.django_db
@@ -84,12 +85,49 @@ def test_inputs_come_from_the_registry(make_household, users):
     assert ages == sorted(age_on(b, timezone.localdate()) for b in births)
     parent = members.filter(members["age"] == ages[-1]).row(0, named=True)
     assert parent["disabled"] is True and parent["disability_grade"] == 2
+    # The household page's path reads the same inputs.
+    assert household_records(h, timezone.localdate()) == (row, members.to_dicts())
+
+
+def test_age_counts_full_years_whatever_the_month_of_birth(make_household):
+    # Born on 1 December: on 24 November not yet 46, on 1 December 46 (December once wrapped around in
+    # the frame path's arithmetic and made the person a year older). Both input paths agree.
+    h = make_household(members=[member("head")])
+    Person.objects.filter(memberships__household=h).update(birth_date=dt.date(1980, 12, 1))
+    for as_of, expected in ((dt.date(2026, 11, 24), 45), (dt.date(2026, 12, 1), 46)):
+        _frame, members = engine_frames(Household.objects.filter(pk=h.pk), as_of)
+        assert members.get_column("age").to_list() == [expected], as_of
+        assert household_records(h, as_of)[1][0]["age"] == expected, as_of
+
+
+def test_a_home_without_floor_area_makes_the_area_unknown_on_both_paths(make_household, users):
+    admin = users[Role.CITY_ADMIN]
+    h = make_household(members=[member("head", incomes={"wage": 100000})])
+    registry_services.asset_add(actor=admin, household_id=h.pk, kind="home", floor_area_m2=50)
+    registry_services.asset_add(actor=admin, household_id=h.pk, kind="home")
+    first17 = "91330106MA2B00001"
+    registry_services.asset_add(
+        actor=admin,
+        household_id=h.pk,
+        kind="company_role",
+        company_uscc=first17 + uscc_check_char(first17),
+        company_role="manager",
+    )
+    registry_services.asset_add(
+        actor=admin, household_id=h.pk, kind="home", acquired_on=timezone.localdate() - dt.timedelta(days=400)
+    )
+    frame, members = engine_frames(Household.objects.filter(pk=h.pk), timezone.localdate())
+    row = frame.row(0, named=True)
+    assert row["homes"] == 3 and row["home_floor_area"] is None and row["company_roles"] == 1
+    assert row["home_bought_within_year"] is False
+    assert household_records(h, timezone.localdate()) == (row, members.to_dicts())
 
 
 def test_unknown_income_is_unknown_not_zero(make_household):
     h = make_household(members=[member("head")])
     frame, _members = engine_frames(Household.objects.filter(pk=h.pk), timezone.localdate())
     assert frame.row(0, named=True)["monthly_income"] is None
+    assert household_records(h, timezone.localdate())[0]["monthly_income"] is None
 
 
 def test_dibao_eligible_with_amount_and_reason(poor_household):
