@@ -1,0 +1,5 @@
+"""JSON API of the payments app (see the app's docstring)."""
+
+from ninja import Router
+
+router = Router(tags=["payments"])

@@ -1,0 +1,9 @@
+"""This app's API endpoints, for the coverage matrix in registry/tests/test_api.py.
+
+HOUSEHOLD_PATHS: (method, path template with {household_id}/{person_id}, data factory or None) — each is
+called by every scoped role for an out-of-scope household and must answer 404.
+OTHER_PATHS: {("GET", "/api/...")} — endpoints that do not name a household; covered by this app's tests.
+"""
+
+HOUSEHOLD_PATHS: list = []
+OTHER_PATHS: set = set()
