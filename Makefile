@@ -51,6 +51,7 @@ setup: deps-python deps-npm messages static
 db: setup
 	$(ZF) migrate --noinput -v 0
 	$(ZF) policies sync
+	$(ZF) workdays sync
 
 demo: db
 	$(ZF) demo --households $(HOUSEHOLDS) --if-empty

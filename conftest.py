@@ -38,13 +38,16 @@ def _fast_passwords(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_policy_cache():
-    """The policies' in-process cache trusts its last look for a second; a rolled-back test must not
-    leave the next one a plan built from rows that no longer exist."""
+    """The policies' and the calendar's in-process caches trust their last look for a second; a
+    rolled-back test must not leave the next one a plan or holidays built from rows that no longer exist."""
     from zhongfu.policies.selectors import cache_clear
+    from zhongfu.workdays.selectors import calendar_changed
 
     cache_clear()
+    calendar_changed()
     yield
     cache_clear()
+    calendar_changed()
 
 
 @pytest.fixture

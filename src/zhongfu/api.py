@@ -25,9 +25,13 @@ from zhongfu.accounts.api import api_auth
 from zhongfu.casework.api import router as casework_router
 from zhongfu.common.errors import DomainError, NotFound, PermissionDenied
 from zhongfu.disclosure.api import router as disclosure_router
+from zhongfu.notifications.api import router as notifications_router
+from zhongfu.payments.api import router as payments_router
 from zhongfu.policies.api import router as policies_router
 from zhongfu.registry.api import router as registry_router
 from zhongfu.screening.api import router as screening_router
+from zhongfu.visits.api import router as visits_router
+from zhongfu.workdays.api import router as workdays_router
 
 # --- Swagger UI from the files django-ninja ships, never from a CDN ------------------------------
 
@@ -222,3 +226,7 @@ api.add_router("/", policies_router)
 api.add_router("/", screening_router)
 api.add_router("/", casework_router)
 api.add_router("/", disclosure_router)
+api.add_router("/", workdays_router)
+api.add_router("/", visits_router)
+api.add_router("/", payments_router)
+api.add_router("/", notifications_router)

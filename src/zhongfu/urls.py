@@ -18,5 +18,9 @@ urlpatterns = [
     path("screening/", include("zhongfu.screening.urls")),
     path("casework/", include("zhongfu.casework.urls")),
     path("code/", include("zhongfu.disclosure.urls")),
+    path("workdays/", include("zhongfu.workdays.urls")),
+    path("visits/", include("zhongfu.visits.urls")),
+    path("payments/", include("zhongfu.payments.urls")),
+    path("notifications/", include("zhongfu.notifications.urls")),
     path("admin/", admin.site.urls),
 ]

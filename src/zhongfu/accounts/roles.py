@@ -23,6 +23,10 @@ VIEW_AUDIT = "audit.view_auditentry"
 # Store a household's determinations (screen it against every policy) and apply on its behalf.
 SCREEN_HOUSEHOLD = "screening.screen_household"
 APPLY_FOR_HOUSEHOLD = "casework.apply_for_household"
+# Work a case: accept, check, survey, review, notice, objection, notify, extend, withdraw.
+WORK_CASE = "casework.work_case"
+# Approve or refuse a case; who decides at which level is casework.duties.LEVEL_DECIDERS.
+DECIDE_CASE = "casework.decide_case"
 # Batch screening runs and standard simulations over the whole city.
 RUN_SCREENING = "screening.run_screening"
 # Policies and parameters: everyone who works with households may read them; changing one takes a
@@ -30,21 +34,26 @@ RUN_SCREENING = "screening.run_screening"
 VIEW_POLICY = "policies.view_policy"
 PROPOSE_POLICY_CHANGE = "policies.propose_change"
 APPROVE_POLICY_CHANGE = "policies.approve_change"
+# The working-day calendar (public holidays, make-up working days): only the city administrator changes it.
+CHANGE_CALENDAR = "workdays.change_calendarday"
+# Visit rules (how often each household class is visited): only the city administrator changes them.
+CHANGE_VISIT_RULE = "visits.change_visitrule"
 # The city administrator manages users and units in the admin site.
 MANAGE_USERS = frozenset(
     f"accounts.{action}_{model}" for action in ("view", "add", "change") for model in ("user", "unit")
 )
 
-_WORKERS = {VIEW_HOUSEHOLD, CHANGE_HOUSEHOLD, UNMASK, VIEW_POLICY, SCREEN_HOUSEHOLD, APPLY_FOR_HOUSEHOLD}
+_WORKERS = {VIEW_HOUSEHOLD, CHANGE_HOUSEHOLD, UNMASK, VIEW_POLICY, SCREEN_HOUSEHOLD, APPLY_FOR_HOUSEHOLD, WORK_CASE}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CITY_ADMIN: frozenset(
         _WORKERS
-        | {IMPORT_HOUSEHOLDS, VIEW_AUDIT, RUN_SCREENING, PROPOSE_POLICY_CHANGE, APPROVE_POLICY_CHANGE}
+        | {IMPORT_HOUSEHOLDS, VIEW_AUDIT, RUN_SCREENING, PROPOSE_POLICY_CHANGE, APPROVE_POLICY_CHANGE, CHANGE_CALENDAR}
+        | {DECIDE_CASE, CHANGE_VISIT_RULE}
         | MANAGE_USERS
     ),
-    Role.DISTRICT_CASEWORKER: frozenset(_WORKERS | {IMPORT_HOUSEHOLDS}),
-    Role.STREET_CASEWORKER: frozenset(_WORKERS | {IMPORT_HOUSEHOLDS}),
+    Role.DISTRICT_CASEWORKER: frozenset(_WORKERS | {IMPORT_HOUSEHOLDS, DECIDE_CASE}),
+    Role.STREET_CASEWORKER: frozenset(_WORKERS | {IMPORT_HOUSEHOLDS, DECIDE_CASE}),
     Role.COMMUNITY_WORKER: frozenset(_WORKERS),
     # Member units see the households of their region to give help, but not the raw identifiers.
     Role.UNIT_STAFF: frozenset({VIEW_HOUSEHOLD, VIEW_POLICY}),

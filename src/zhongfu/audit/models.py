@@ -75,4 +75,9 @@ OBJECT_TYPE_LABELS = {
     "application": _("application"),
     "household_code": _("household code"),
     "benefit_list": _("benefit list"),
+    "calendar_day": _("calendar day"),
+    "case": _("case"),
+    "visit": _("visit"),
+    "visit_rule": _("visit rule"),
+    "demo_visits": _("demo visits"),
 }

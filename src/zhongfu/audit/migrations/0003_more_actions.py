@@ -4,15 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0002_append_only'),
+        ("audit", "0002_append_only"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='action',
-            field=models.CharField(choices=[('create', 'create'), ('update', 'update'), ('delete', 'delete'), ('unmask', 'unmask personal data'), ('import', 'import'), ('generate', 'generate demo data'), ('move', 'move member'), ('propose', 'propose'), ('approve', 'approve'), ('reject', 'reject'), ('withdraw', 'withdraw'), ('screen', 'screen against the policies'), ('run', 'start a batch run'), ('issue', 'issue'), ('revoke', 'revoke'), ('view', 'view')], max_length=16, verbose_name='action'),
+            model_name="auditentry",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("create", "create"),
+                    ("update", "update"),
+                    ("delete", "delete"),
+                    ("unmask", "unmask personal data"),
+                    ("import", "import"),
+                    ("generate", "generate demo data"),
+                    ("move", "move member"),
+                    ("propose", "propose"),
+                    ("approve", "approve"),
+                    ("reject", "reject"),
+                    ("withdraw", "withdraw"),
+                    ("screen", "screen against the policies"),
+                    ("run", "start a batch run"),
+                    ("issue", "issue"),
+                    ("revoke", "revoke"),
+                    ("view", "view"),
+                ],
+                max_length=16,
+                verbose_name="action",
+            ),
         ),
     ]

@@ -46,7 +46,9 @@ def test_catalogue_holds_every_string_of_the_code(tmp_path):
     shutil.copytree(PACKAGE, work, ignore=shutil.ignore_patterns("__pycache__", "*.mo", "tests"))
     subprocess.run(
         [sys.executable, "-m", "zhongfu", "makemessages", "-l", "zh_Hans", "--no-location", "-v", "0"],
-        cwd=work, check=True, capture_output=True,
+        cwd=work,
+        check=True,
+        capture_output=True,
     )
     fresh = {msgid for msgid, _, _ in _entries((work / "locale/zh_Hans/LC_MESSAGES/django.po").read_text())}
     committed = {msgid for msgid, strs, _ in _entries(CATALOGUE.read_text()) if all(strs)}

@@ -31,3 +31,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"demo city: {result['households']} households, {result['people']} people in {result['seconds']} s"
         )
+        from zhongfu.visits.services import demo_visits_generate
+
+        visits = demo_visits_generate(seed)
+        self.stdout.write(f"demo visits: {visits['visits']} visits to {visits['households']} households")
