@@ -8,7 +8,7 @@ keeps `changed_by`, and the sync of the shipped files never touches it again.
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from zhongfu.accounts.roles import Role
@@ -103,7 +103,17 @@ def day_set(*, actor, date: dt.date, kind: str, name: str, source: str = "", rea
     if day is None:
         day = CalendarDay(date=date)
     day.kind, day.name, day.source, day.note, day.changed_by = kind, name, source, reason, actor
-    day.save()
+    try:
+        # A savepoint: two administrators adding the same new day at once both find no row to lock, and the
+        # second insert meets the unique date. That one is told, and nothing of it is written.
+        with transaction.atomic():
+            day.save()
+    except IntegrityError:
+        raise InvalidInput(
+            _("%(date)s was just added to the calendar by someone else: reload the page and check it."),
+            field="date",
+            date=date.isoformat(),
+        ) from None
     audit_record(
         actor=actor,
         action=A.CREATE if before is None else A.UPDATE,

@@ -233,3 +233,21 @@ def test_every_process_reader_forgets_the_calendar_again_on_commit(admin, django
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _set(admin)
     assert calendar_changed in callbacks
+
+
+def test_two_administrators_adding_the_same_new_day_at_once(admin, monkeypatch):
+    """The second insert meets the unique date: a readable message, the first one's day kept, no audit entry."""
+    from django.db.models.query import QuerySet
+
+    CalendarDay.objects.create(date=D(2027, 2, 8), kind=DayKind.HOLIDAY, name="春节", changed_by=admin)
+    first = QuerySet.first
+
+    def not_yet_there(qs):  # what the second administrator's transaction saw before the first committed
+        return None if qs.model is CalendarDay else first(qs)
+
+    monkeypatch.setattr(QuerySet, "first", not_yet_there)
+    with pytest.raises(InvalidInput, match="just added") as e:
+        _set(admin, name="春节假期")
+    monkeypatch.undo()
+    assert e.value.field == "date"
+    assert CalendarDay.objects.get(date=D(2027, 2, 8)).name == "春节" and _entries() == []
