@@ -4,6 +4,9 @@ import datetime as dt
 
 from ninja import Router, Schema
 
+from zhongfu.registry.api import READ_ERRORS
+from zhongfu.registry.api import ErrorOut as E
+
 from . import selectors, services
 
 router = Router(tags=["notifications"])
@@ -48,7 +51,7 @@ def _out(n) -> dict:
     }
 
 
-@router.get("/notifications", response=ListOut)
+@router.get("/notifications", response={200: ListOut, frozenset({401, 422}): E})
 def notification_list(request, unread: bool | None = None):
     """The caller's notifications, unread first, newest first (at most 100); `unread=true` for unread only.
     Titles and texts are in the request's language."""
@@ -56,11 +59,11 @@ def notification_list(request, unread: bool | None = None):
     return {"unread": selectors.unread_count(request.auth), "items": [_out(n) for n in rows]}
 
 
-@router.post("/notifications/read-all", response=CountOut)
+@router.post("/notifications/read-all", response={200: CountOut, 401: E})
 def notification_read_all(request):
     return {"marked": services.notifications_mark_all_read(user=request.auth)}
 
 
-@router.post("/notifications/{notification_id}/read", response=NotificationOut)
+@router.post("/notifications/{notification_id}/read", response={200: NotificationOut, READ_ERRORS: E})
 def notification_read(request, notification_id: int):
     return _out(services.notification_mark_read(user=request.auth, notification_id=notification_id))
