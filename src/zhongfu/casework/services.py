@@ -135,7 +135,12 @@ def application_submit_all_eligible(
             raise InvalidInput(_("Name the staff member and the relationship."), field="declared_relations")
         relations.append(DeclaredRelation(application=application, user=user, relation=relation[:100]))
     DeclaredRelation.objects.bulk_create(relations)
-    cases = cases_open_for(actor=actor, application=application, lines=list(application.policies.all()))
+    # The household applying by itself is the actor of its cases' first entries in the audit log.
+    cases = cases_open_for(
+        actor=actor if actor is not None else HOUSEHOLD_ACTOR,
+        application=application,
+        lines=list(application.policies.all()),
+    )
     audit_record(
         actor=actor if actor is not None else HOUSEHOLD_ACTOR,
         action="create",

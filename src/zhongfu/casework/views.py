@@ -332,7 +332,8 @@ def self_apply(request, token: str):
         return redirect("disclosure:scan", token=token)
     household = code.household
     staff = selectors.staff_for_household(household)
-    form = forms.SelfApplyForm(request.POST or None, staff=staff)
+    # An empty POST is still a submission (and its missing consent an error), not a fresh page.
+    form = forms.SelfApplyForm(request.POST if request.method == "POST" else None, staff=staff)
     if request.method == "POST" and form.is_valid():
         try:
             application = services.application_submit_all_eligible(
@@ -349,6 +350,8 @@ def self_apply(request, token: str):
     context = {
         "form": form,
         "token": token,
+        "household": household,
+        "head": disclosure_selectors.household_head(household=household),
         "eligible": household_evaluate(household).eligible,
         "open_application": selectors.application_open_for(household),
     }

@@ -78,3 +78,11 @@ def step_label(code):
         return Step(code).label
     except ValueError:
         return code
+
+
+@register.filter
+def policy_name(code):
+    """A policy's name in the page's language, from its code."""
+    from zhongfu.policies import selectors as policy_selectors
+
+    return policy_selectors.policy_names().get(code, code)
