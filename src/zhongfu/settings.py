@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "zhongfu.visits",
     "zhongfu.payments",
     "zhongfu.notifications",
+    "zhongfu.enrolment",
     "zhongfu.disclosure",
     "zhongfu.demo",
 ]
