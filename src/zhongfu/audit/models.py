@@ -80,4 +80,5 @@ OBJECT_TYPE_LABELS = {
     "visit": _("visit"),
     "visit_rule": _("visit rule"),
     "demo_visits": _("demo visits"),
+    "demo_cases": _("demo cases"),
 }

@@ -35,3 +35,7 @@ class Command(BaseCommand):
 
         visits = demo_visits_generate(seed)
         self.stdout.write(f"demo visits: {visits['visits']} visits to {visits['households']} households")
+        from zhongfu.casework.demo import demo_cases_generate
+
+        cases = demo_cases_generate(seed)
+        self.stdout.write(f"demo cases: {cases['applications']} applications, {cases['cases']} cases")
