@@ -250,7 +250,11 @@ def notice_case(case_id: int) -> Case:
 
 def payable_cases(month: dt.date) -> QuerySet[Case]:
     """Cases to pay in the payment roll of `month` (its first day): approved, paying from that month or
-    earlier. The payment roll reads only this; enrolment changes (suspension, termination, gradual exit)
-    narrow it here. `amount_fen` is the current monthly amount; `period` says monthly or one-off."""
+    earlier, and neither suspended, terminated nor past a gradual exit that month (enrolment.selectors). The
+    payment roll reads only this. `amount_fen` is the amount in force that month (a review's new amount or the
+    gradual exit's); `period` says monthly or one-off."""
+    from zhongfu.enrolment.selectors import payable_narrow  # enrolment builds on casework, not the reverse
+
     first = month.replace(day=1)
-    return Case.objects.filter(status=CaseStatus.APPROVED, payment_from__isnull=False, payment_from__lte=first)
+    approved = Case.objects.filter(status=CaseStatus.APPROVED, payment_from__isnull=False, payment_from__lte=first)
+    return payable_narrow(approved, first)
