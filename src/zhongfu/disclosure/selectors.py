@@ -74,12 +74,11 @@ def can_view_outbox(user) -> bool:
 
 
 def benefits_received(*, household: Household) -> list:
-    """Benefits actually paid to the household, newest first.
+    """Benefits actually paid to the household, newest first: one row per line the bank reported paid
+    (month, policy code and name, amount in fen, date paid, paying unit), from the payments app."""
+    from zhongfu.payments.selectors import benefits_received as paid_lines
 
-    Always empty for now: payments do not exist yet. Casework's payment roll will fill this (one
-    row per payment: policy, period, amount in fen, date paid, paying unit); the pages already show
-    the section, with a note while it is empty."""
-    return []
+    return paid_lines(household)
 
 
 def household_benefit_list(*, household: Household, actor=None):

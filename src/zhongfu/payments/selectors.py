@@ -4,12 +4,12 @@ overlap their scope, and within a roll only the lines of households in their sco
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from zhongfu.common.errors import NotFound
+from zhongfu.common.errors import InvalidInput, NotFound
 from zhongfu.registry.models import Household
 from zhongfu.registry.selectors import households_visible_to
 
 from .models import Callback, CallbackStatus, LineStatus, PayeeAccount, PaymentLine, PaymentRoll
-from .services import flagged_callbacks_q
+from .services import check_totals, flagged_callbacks_q
 
 
 def _prefixes(prefix: str) -> list[str]:
@@ -36,6 +36,25 @@ def roll_lines_for_user(*, user, roll: PaymentRoll) -> QuerySet[PaymentLine]:
         .select_related("household", "roll", "reissue_of__roll")
         .order_by("seq")
     )
+
+
+def roll_related(*, user, roll: PaymentRoll) -> QuerySet[PaymentRoll]:
+    """The other rolls of the same month and region: the regular roll and its supplementary rolls (reissues)."""
+    return (
+        rolls_visible_to(user)
+        .filter(month=roll.month, region_prefix=roll.region_prefix)
+        .exclude(pk=roll.pk)
+        .order_by("number")
+    )
+
+
+def roll_totals_problem(roll: PaymentRoll) -> str:
+    """ "" when the stored count and total equal the lines (in fen), else the message saying how they differ."""
+    try:
+        check_totals(roll)
+    except InvalidInput as e:
+        return str(e)
+    return ""
 
 
 def roll_summary(*, user, roll: PaymentRoll) -> dict:
