@@ -61,51 +61,58 @@ def _decider(case: Case, people: list) -> User | None:
     return next((u for u in people if duties.can_decide(u, case)), None)
 
 
+# Where each stage of the plan stops: before doing this step (the notice: once it is published).
+STOP_BEFORE = {
+    "acceptance": Step.ACCEPTANCE,
+    "overdue": Step.FINANCIAL_CHECK,
+    "financial_check": Step.FINANCIAL_CHECK,
+    "home_survey": Step.HOME_SURVEY,
+    "notice": Step.DECISION,
+}
+ORDER = list(Step.values)
+
+
+def _stops(stage: str, step: str) -> bool:
+    stop = STOP_BEFORE.get(stage)
+    return stop is not None and ORDER.index(step) >= ORDER.index(stop)
+
+
 def _walk(case: Case, stage: str, start: dt.date, people: dict) -> None:
-    """Take one case as far as `stage`, one step every few days from `start`."""
+    """Take one case as far as `stage`, one step every few days from `start`. A procedure without the
+    stage's step (关爱型探访 has no home survey) stops at the next step it has, undecided."""
     street = people["street"]
     # The community worker surveys the homes of their own community; the street's caseworker the others.
     community = people["community"] if duties.can_act(people["community"], case) else street
     steps = case.procedure.get("steps", [])
-    if stage == "acceptance":
-        return  # just applied: waiting to be accepted
-    day = start + dt.timedelta(days=1)
-    _act(case_services.case_accept, case, street, day)
-    if stage == "overdue":
-        return
-    if "financial_check" in steps:
-        if stage == "financial_check":
+    day = start
+    for step in steps:
+        if _stops(stage, step):
             return
-        day += dt.timedelta(days=2)
-        _act(case_services.case_record_financial_check, case, street, day, department={}, sources="未获部门数据")
-    if "home_survey" in steps:
-        if stage == "home_survey":
-            return
-        day += dt.timedelta(days=2)
-        _act(
-            case_services.case_record_home_survey,
-            case,
-            community,
-            day,
-            living_conditions="两室一厅，家具简陋；户主患慢性病，无固定收入",
-        )
-    if "community_review" in steps:
-        day += dt.timedelta(days=2)
-        _act(case_services.case_record_review, case, street, day, outcome="agreed", minutes="评议小组7人，一致同意")
-    if "public_notice" in steps:
-        day += dt.timedelta(days=1)
-        case = _act(case_services.case_publish_notice, case, street, day)
-        if stage == "notice":
-            return
-        day = case.notice_ends_on + dt.timedelta(days=1)
-    decider = _decider(Case.objects.get(pk=case.pk), people["deciders"])
-    if decider is None:
-        return  # nobody among the demo logins decides at this level: the case waits for its decision
-    approve = stage == "approved"
-    reasons = "" if approve else "家庭有机动车辆一辆，不符合财产条件"
-    _act(case_services.case_decide, case, decider, day, approve=approve, reasons=reasons)
-    day += dt.timedelta(days=1)
-    _act(case_services.case_record_notification, case, street, day, method="书面通知，户主签收")
+        day += dt.timedelta(days=1 if step in (Step.ACCEPTANCE, Step.NOTIFICATION) else 2)
+        if step == Step.ACCEPTANCE:
+            _act(case_services.case_accept, case, street, day)
+        elif step == Step.FINANCIAL_CHECK:
+            _act(case_services.case_record_financial_check, case, street, day, department={}, sources="未获部门数据")
+        elif step == Step.HOME_SURVEY:
+            conditions = "两室一厅，家具简陋；户主患慢性病，无固定收入"
+            _act(case_services.case_record_home_survey, case, community, day, living_conditions=conditions)
+        elif step == Step.COMMUNITY_REVIEW:
+            minutes = "评议小组7人，一致同意"
+            _act(case_services.case_record_review, case, street, day, outcome="agreed", minutes=minutes)
+        elif step == Step.PUBLIC_NOTICE:
+            case = _act(case_services.case_publish_notice, case, street, day)
+            day = case.notice_ends_on
+        elif step == Step.DECISION:
+            decider = _decider(Case.objects.get(pk=case.pk), people["deciders"])
+            if decider is None:
+                return  # nobody among the demo logins decides at this level: the case waits
+            approve = stage == "approved"
+            reasons = "" if approve else "家庭有机动车辆一辆，不符合财产条件"
+            _act(case_services.case_decide, case, decider, day, approve=approve, reasons=reasons)
+        elif step == Step.NOTIFICATION:
+            _act(case_services.case_record_notification, case, street, day, method="书面通知，户主签收")
+        else:
+            return  # payment_pending: the payment roll takes it from here
 
 
 def demo_cases_generate(seed: int = 2026, *, today: dt.date | None = None, plan=PLAN) -> dict:
@@ -117,7 +124,7 @@ def demo_cases_generate(seed: int = 2026, *, today: dt.date | None = None, plan=
     street = people["street"]
     if Application.objects.filter(household__region__code__startswith=street.scope_prefix).exists():
         return {"applications": 0, "cases": 0, "reason": "the demo street has applications already"}
-    people["deciders"] = [people[name] for name in ("district", "admin") if name in people]
+    people["deciders"] = [people[name] for name in ("street", "district", "admin") if name in people]
     rng = random.Random(seed)
     candidates = list(
         Household.objects.filter(region__code__startswith=people["community"].scope_prefix).order_by("pk")[:400]
