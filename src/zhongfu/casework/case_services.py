@@ -104,7 +104,13 @@ def _snapshot(case: Case) -> dict:
     }
 
 
-_AUDIT_ACTIONS = {"open": "create", "decide_approve": "approve", "decide_refuse": "reject", "withdraw": "withdraw"}
+_AUDIT_ACTIONS = {
+    "open": "create",
+    "decide_approve": "approve",
+    "decide_refuse": "reject",
+    "withdraw": "withdraw",
+    "appeal_lodge": "create",
+}
 
 
 def _record(*, actor, case: Case, before: dict, step: str, action: str, data: dict | None = None, note: str = ""):
@@ -570,6 +576,9 @@ STEP_ACTIONS = (
     "notify",
     "extend",
     "withdraw",
+    "appeal_lodge",
+    "appeal_decide",
+    "reopen",
 )
 
 
@@ -602,4 +611,18 @@ def case_step(*, actor, case: Case, action: str, expected_version: int, fields: 
         return case_extend(**common, reason=f.get("reason") or "")
     if action == "withdraw":
         return case_withdraw(**common, reason=f.get("reason") or "")
+    if action in ("appeal_lodge", "appeal_decide", "reopen"):
+        # appeals.py builds on this module's writes, so it is imported when used.
+        from . import appeals
+
+        if action == "appeal_lodge":
+            return appeals.case_appeal_lodge(**common, grounds=f.get("grounds") or "", lodged_on=f.get("lodged_on"))
+        if action == "appeal_decide":
+            return appeals.case_appeal_decide(
+                **common,
+                outcome=f.get("outcome") or "",
+                reasons=f.get("reasons") or "",
+                reopen_to=f.get("reopen_to") or "",
+            )
+        return appeals.case_reopen(**common, reopen_to=f.get("reopen_to") or "", reason=f.get("reason") or "")
     raise InvalidInput(_("Unknown action."), field="action")

@@ -3,6 +3,7 @@
 - `can_act`: a worker (casework.work_case) in scope, not declared related to the household.
 - `can_decide`: can act, has casework.decide_case and the role that decides at the policy's
   level, and did not record the home survey.
+- `can_decide_appeal`: can decide, and did not make the decision appealed against.
 A household's declared relationships are recorded at application time (DeclaredRelation).
 """
 
@@ -62,3 +63,9 @@ def require_act(actor, case: Case) -> None:
         raise PermissionDenied(_("This household declared a relationship with you: you cannot act on its cases."))
     if not can_act(actor, case):
         raise PermissionDenied(_("You do not have permission to do this."))
+
+
+def can_decide_appeal(user, case: Case, decided_by_id: int | None) -> bool:
+    """An appeal (or a reopening) is decided by another decider of the case's level or a higher one: can decide
+    the case, and did not make the decision appealed against (`decided_by_id`)."""
+    return can_decide(user, case) and (decided_by_id is None or user.pk != decided_by_id)

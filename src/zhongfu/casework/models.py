@@ -199,3 +199,54 @@ class Objection(models.Model):
 
     class Meta:
         ordering = ["case", "received_at", "id"]
+
+
+class AppealAgainst(models.TextChoices):
+    REFUSAL = "refusal", _("a refusal")
+    TERMINATION = "termination", _("a termination")
+
+
+class AppealOutcome(models.TextChoices):
+    PENDING = "pending", _("pending")
+    UPHELD = "upheld", _("decision upheld")
+    REOPENED = "reopened", _("case reopened")
+
+
+class Appeal(models.Model):
+    """An appeal against a refusal or a termination of a case, lodged within the procedure's time limit and
+    decided by someone other than the one who made the decision: upheld, or the case is reopened at a step.
+
+    `decision_event` is the case event of the decision appealed against: one appeal per decision (a case that
+    is reopened and refused again can be appealed again)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="appeals")
+    decision_event = models.OneToOneField(CaseEvent, on_delete=models.PROTECT, related_name="appeal")
+    against = models.CharField(_("against"), max_length=12, choices=AppealAgainst.choices)
+    lodged_on = models.DateField(_("lodged on"))
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    # The worker who recorded it (a letter, a visit); empty when the household lodged it itself.
+    lodged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    grounds = models.TextField(_("grounds of the appeal"))
+    outcome = models.CharField(
+        _("outcome"), max_length=12, choices=AppealOutcome.choices, default=AppealOutcome.PENDING, db_index=True
+    )
+    reopen_step = models.CharField(_("reopened at the step"), max_length=20, choices=Step.choices, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_on = models.DateField(_("decided"), null=True, blank=True)
+    reasons = models.TextField(_("reasons of the appeal decision"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["case", "lodged_on", "id"]
+        constraints = [
+            # An appeal is decided by someone, on a day, with reasons; a pending one has none of these.
+            models.CheckConstraint(
+                condition=models.Q(outcome="pending", decided_on__isnull=True)
+                | (~models.Q(outcome="pending") & models.Q(decided_on__isnull=False)),
+                name="appeal_decided_has_a_date",
+            ),
+        ]

@@ -16,6 +16,7 @@ from zhongfu.registry.models import Household
 from zhongfu.screening.models import Outcome
 from zhongfu.screening.services import household_screen
 
+from .appeals import case_appeal_decide, case_appeal_lodge, case_reopen  # noqa: F401 (re-exported)
 from .case_services import (  # noqa: F401 (the workflow's writes, re-exported)
     CaseChanged,
     CaseNotAtStep,

@@ -36,6 +36,8 @@ class Procedure:
     overall: int = 30
     extension: int = 45
     on_objection: str | None = None
+    # The time limit to appeal a refusal or a termination: {"calendar_days": n} or {"working_days": n}.
+    appeal: dict = field(default_factory=lambda: {"calendar_days": 60})
 
     def as_json(self) -> dict:
         return {
@@ -46,6 +48,7 @@ class Procedure:
             "overall": self.overall,
             "extension": self.extension,
             "on_objection": self.on_objection,
+            "appeal": dict(self.appeal),
         }
 
 
@@ -68,7 +71,16 @@ def _days(where: str, value) -> int:
 def _version(where: str, raw: dict, base: Procedure | None) -> Procedure:
     if not isinstance(raw, dict):
         raise WorkflowConfigError(f"{where}: a version is a mapping")
-    unknown = set(raw) - {"valid_from", "source", "steps", "step_limits", "overall", "extension", "on_objection"}
+    unknown = set(raw) - {
+        "valid_from",
+        "source",
+        "steps",
+        "step_limits",
+        "overall",
+        "extension",
+        "on_objection",
+        "appeal",
+    }
     if unknown:
         raise WorkflowConfigError(f"{where}: unknown keys {sorted(unknown)}")
     valid_from = raw.get("valid_from")
@@ -107,6 +119,12 @@ def _version(where: str, raw: dict, base: Procedure | None) -> Procedure:
             raise WorkflowConfigError(f"{where}: on_objection must come before the public notice")
     elif Step.PUBLIC_NOTICE in steps:
         raise WorkflowConfigError(f"{where}: a procedure with a public notice says where an objection sends the case")
+    if "appeal" in raw:
+        appeal = _limit(f"{where}.appeal", raw["appeal"])
+    elif base is not None:
+        appeal = dict(base.appeal)
+    else:
+        raise WorkflowConfigError(f"{where}: appeal is required (the time limit to appeal a decision)")
     return Procedure(
         version=where,
         valid_from=valid_from,
@@ -115,6 +133,7 @@ def _version(where: str, raw: dict, base: Procedure | None) -> Procedure:
         overall=overall,
         extension=extension,
         on_objection=on_objection,
+        appeal=appeal,
     )
 
 
@@ -210,3 +229,12 @@ def next_step(procedure: dict, step: str) -> str:
 
 def has_step(procedure: dict, step: str) -> bool:
     return step in procedure["steps"]
+
+
+def appeal_due(procedure: dict, policy_code: str, start: dt.date) -> dt.date:
+    """The last day to appeal a decision made known on `start`. A case opened before appeals were configured
+    keeps no limit in its procedure: the limit in force for its policy on `start` applies."""
+    limit = procedure.get("appeal") or workflow_config().procedure_for(policy_code, start).appeal
+    if "calendar_days" in limit:
+        return start + dt.timedelta(days=limit["calendar_days"])
+    return add_working_days(start, limit["working_days"])

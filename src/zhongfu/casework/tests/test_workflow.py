@@ -16,6 +16,7 @@ default:
     overall: {working_days: 30}
     extension: {working_days: 45}
     on_objection: home_survey
+    appeal: {calendar_days: 60}
   - valid_from: 2026-01-01
     steps: [acceptance, financial_check, home_survey, community_review, public_notice, decision, notification]
     step_limits:
@@ -24,6 +25,7 @@ default:
     overall: {working_days: 25}
     extension: {working_days: 40}
     on_objection: home_survey
+    appeal: {calendar_days: 60}
 """
 
 
@@ -42,6 +44,9 @@ def test_shipped_file_is_valid_and_skips_steps_per_policy():
     expenditure = config.procedure_for("temporary_aid_expenditure", day)
     assert expenditure.step_limits["public_notice"] == {"calendar_days": 5}
     assert expenditure.steps == dibao.steps and expenditure.overall == 30
+    # The time limit to appeal a decision is dated configuration too, and overrides inherit it.
+    assert dibao.appeal == {"calendar_days": 60} == emergency.appeal
+    assert dibao.as_json()["appeal"] == {"calendar_days": 60}
 
 
 def test_the_version_in_force_on_the_day():
@@ -84,10 +89,12 @@ policies:
             "exactly one",
         ),
         (
-            ("on_objection: home_survey\n  - valid_from: 2026", "on_objection: decision\n  - valid_from: 2026"),
+            ("on_objection: home_survey\n    appeal", "on_objection: decision\n    appeal"),
             "before the public notice",
         ),
         (("valid_from: 2026-01-01", "valid_from: 2021-07-01"), "its own valid_from"),
+        (("    appeal: {calendar_days: 60}\n  - valid_from", "  - valid_from"), "appeal is required"),
+        (("appeal: {calendar_days: 60}", "appeal: {calendar_days: 0}"), "appeal: give exactly one"),
     ],
 )
 def test_invalid_files_are_refused_with_the_place(change, message):
