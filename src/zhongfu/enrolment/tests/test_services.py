@@ -1,0 +1,340 @@
+"""Enrolment services and the schedule: reviews generated once per due period, re-screened with current data,
+decided by a person; suspension, gradual exit and termination as the payment roll sees them; recoveries."""
+
+import datetime as dt
+
+import pytest
+
+from conftest import OUT_COMMUNITY
+from zhongfu.accounts.roles import Role
+from zhongfu.audit.models import AuditEntry
+from zhongfu.casework.selectors import payable_cases
+from zhongfu.common.errors import InvalidInput, NotFound, PermissionDenied
+from zhongfu.enrolment import selectors, services
+from zhongfu.enrolment.models import (
+    CaseReview,
+    ChangeKind,
+    EnrolmentChange,
+    RecoveryStatus,
+    ReviewClass,
+    ReviewOutcome,
+    ReviewRule,
+    ReviewStatus,
+)
+from zhongfu.enrolment.selectors import add_months
+from zhongfu.registry.models import LabourCapacity, Membership, Person
+from zhongfu.registry.services import income_set
+
+from .conftest import member, new_id_number
+
+
+def _head(case) -> Person:
+    return Membership.objects.get(household=case.household, relation="head", end_date__isnull=True).person
+
+
+def _payable(case, month):
+    return {c.pk: c.amount_fen for c in payable_cases(month)}.get(case.pk)
+
+
+def test_add_months_clamps_to_the_end_of_the_month():
+    assert add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
+    assert add_months(dt.date(2024, 1, 31), 1) == dt.date(2024, 2, 29)
+    assert add_months(dt.date(2026, 11, 1), 3) == dt.date(2027, 2, 1)
+    assert add_months(dt.date(2026, 3, 1), -12) == dt.date(2025, 3, 1)
+
+
+@pytest.mark.django_db
+def test_the_most_specific_rule_in_force_wins():
+    assert selectors.rule_for("dibao", ReviewClass.ABLE_TO_WORK).interval_months == 6
+    assert selectors.rule_for("dibao", ReviewClass.ABLE_TO_WORK).gradual_exit_months == 6
+    assert selectors.rule_for("dibao", ReviewClass.STABLE).interval_months == 12
+    assert selectors.rule_for("expenditure_poverty", ReviewClass.STABLE).interval_months == 3
+    assert selectors.rule_for("marginal", ReviewClass.STABLE).interval_months == 12
+    assert selectors.rule_for("marginal", ReviewClass.STABLE).gradual_exit_months == 0
+    # Every shipped figure names its source.
+    assert all(rule.source for rule in ReviewRule.objects.all())
+    # A later version of a scope replaces the earlier one from its date on.
+    ReviewRule.objects.create(policy_code="marginal", interval_months=3, valid_from=dt.date(2030, 1, 1))
+    assert selectors.rule_for("marginal", ReviewClass.STABLE, dt.date(2030, 1, 1)).interval_months == 3
+    assert selectors.rule_for("marginal", ReviewClass.STABLE, dt.date(2029, 12, 31)).interval_months == 12
+
+
+@pytest.mark.django_db
+def test_reviews_generated_once_per_due_period_by_class(enrolled, this_month):
+    able = enrolled(months_ago=6)  # head of working age, able to work: every 6 months
+    recent = enrolled(months_ago=1)
+    stable_young = enrolled(
+        months_ago=6,
+        members=[member("head", name="李秀英", labour_capacity=LabourCapacity.NONE, incomes={"pension": 20000})],
+    )
+    assert services.reviews_generate() == 1
+    review = CaseReview.objects.get()
+    assert review.case_id == able.pk and review.status == ReviewStatus.OPEN
+    assert review.due_on == add_months(able.payment_from, 6) == this_month
+    assert (review.interval_months, review.review_class) == (6, ReviewClass.ABLE_TO_WORK)
+    assert AuditEntry.objects.filter(object_type="case_review", object_id=str(review.pk), action="create").exists()
+    # Idempotent: nothing new on a second run.
+    assert services.reviews_generate() == 0
+    # A year on, the stable household is due too (12 months); the recent one has its first 6-month review.
+    later = add_months(this_month, 6)
+    assert services.reviews_generate(today=later) == 2
+    assert set(CaseReview.objects.values_list("case_id", flat=True)) == {able.pk, recent.pk, stable_young.pk}
+    assert CaseReview.objects.get(case=stable_young).interval_months == 12
+
+
+@pytest.mark.django_db
+def test_the_next_review_counts_from_the_last_due_date(enrolled, users):
+    case = enrolled(months_ago=12)
+    services.reviews_generate()
+    first = CaseReview.objects.get()
+    assert first.due_on == add_months(case.payment_from, 6)  # overdue by six months
+    services.review_complete(actor=users[Role.COMMUNITY_WORKER], review=first, outcome=ReviewOutcome.CONTINUE)
+    assert services.reviews_generate() == 1
+    second = CaseReview.objects.get(status=ReviewStatus.OPEN)
+    assert second.due_on == add_months(first.due_on, 6)
+
+
+@pytest.mark.django_db
+def test_review_rescreens_and_continues_unchanged(enrolled, users, this_month):
+    case = enrolled(months_ago=6)
+    services.reviews_generate()
+    review = CaseReview.objects.get()
+    review = services.review_rescreen(actor=users[Role.COMMUNITY_WORKER], review=review)
+    assert review.screening_id and review.determination.policy_code == "dibao"
+    assert review.advised_outcome == ReviewOutcome.CONTINUE
+    done = services.review_complete(actor=users[Role.COMMUNITY_WORKER], review=review, outcome="continue")
+    assert (done.status, done.outcome, done.decided_by) == (ReviewStatus.DONE, "continue", users[Role.COMMUNITY_WORKER])
+    assert not EnrolmentChange.objects.exists()
+    with pytest.raises(services.ReviewDone):
+        services.review_complete(actor=users[Role.COMMUNITY_WORKER], review=review, outcome="continue")
+    assert _payable(case, add_months(this_month, 1)) == case.amount_fen
+
+
+@pytest.mark.django_db
+def test_no_longer_eligible_advises_gradual_exit_and_a_decider_decides(enrolled, users, this_month):
+    case = enrolled(months_ago=6)
+    income_set(actor=users[Role.CITY_ADMIN], person_id=_head(case).pk, kind="wage", monthly_fen=900_000)
+    services.reviews_generate()
+    review = CaseReview.objects.get()
+    worker, district = users[Role.COMMUNITY_WORKER], users[Role.DISTRICT_CASEWORKER]
+    review = services.review_rescreen(actor=worker, review=review)
+    assert review.determination.outcome == 0
+    assert review.advised_outcome == ReviewOutcome.GRADUAL_EXIT
+    # A worker may not change what is paid; nothing is saved.
+    with pytest.raises(PermissionDenied):
+        services.review_complete(actor=worker, review=review, outcome="gradual_exit")
+    # Departing from the advice needs notes.
+    with pytest.raises(InvalidInput) as err:
+        services.review_complete(actor=district, review=review, outcome="continue")
+    assert err.value.field == "notes"
+    with pytest.raises(InvalidInput) as err:
+        services.review_complete(actor=district, review=review, outcome="gradual_exit", exit_months=7)
+    assert err.value.field == "exit_months"
+    half = case.amount_fen // 2
+    done = services.review_complete(
+        actor=district, review=review, outcome="gradual_exit", exit_months=3, amount_fen=half
+    )
+    change = EnrolmentChange.objects.get()
+    start = add_months(this_month, 1)
+    assert (change.kind, change.effective_month, change.ends_month) == ("gradual_exit", start, add_months(start, 3))
+    assert done.amount_fen == half and change.review == done
+    assert _payable(case, this_month) == case.amount_fen
+    assert _payable(case, start) == half
+    assert _payable(case, add_months(start, 2)) == half
+    assert _payable(case, add_months(start, 3)) is None
+    # An ending enrolment is not reviewed again.
+    assert services.reviews_generate(today=add_months(this_month, 12)) == 0
+
+
+@pytest.mark.django_db
+def test_no_gradual_exit_where_the_policy_has_none(enrolled, users):
+    case = enrolled(
+        months_ago=12, members=[member("head", labour_capacity=LabourCapacity.NONE, incomes={"pension": 20000})]
+    )
+    income_set(actor=users[Role.CITY_ADMIN], person_id=_head(case).pk, kind="pension", monthly_fen=900_000)
+    services.reviews_generate()
+    review = services.review_rescreen(actor=users[Role.COMMUNITY_WORKER], review=CaseReview.objects.get())
+    assert review.review_class == ReviewClass.STABLE
+    assert review.advised_outcome == ReviewOutcome.TERMINATE
+    district = users[Role.DISTRICT_CASEWORKER]
+    with pytest.raises(InvalidInput) as err:
+        services.review_complete(actor=district, review=review, outcome="terminate")
+    assert err.value.field == "notes"
+    services.review_complete(actor=district, review=review, outcome="terminate", notes="养老金收入超过低保标准")
+    assert EnrolmentChange.objects.get().kind == ChangeKind.TERMINATE
+
+
+@pytest.mark.django_db
+def test_a_new_amount_is_paid_from_its_month(enrolled, users, this_month):
+    case = enrolled(months_ago=6)
+    income_set(actor=users[Role.CITY_ADMIN], person_id=_head(case).pk, kind="wage", monthly_fen=40_000)
+    services.reviews_generate()
+    review = services.review_rescreen(actor=users[Role.COMMUNITY_WORKER], review=CaseReview.objects.get())
+    assert review.advised_outcome == ReviewOutcome.AMOUNT_CHANGED
+    new = review.determination.amount_fen
+    assert 0 < new < case.amount_fen
+    services.review_complete(actor=users[Role.DISTRICT_CASEWORKER], review=review, outcome="amount_changed")
+    assert _payable(case, this_month) == case.amount_fen
+    assert _payable(case, add_months(this_month, 1)) == new
+    assert _payable(case, add_months(this_month, 9)) == new
+
+
+@pytest.mark.django_db
+def test_suspend_resume_terminate(enrolled, users, this_month):
+    case = enrolled()
+    district, worker = users[Role.DISTRICT_CASEWORKER], users[Role.COMMUNITY_WORKER]
+    nxt = add_months(this_month, 1)
+    with pytest.raises(PermissionDenied):
+        services.enrolment_suspend(actor=worker, case=case, reason="户主失联，待核实")
+    with pytest.raises(InvalidInput) as err:
+        services.enrolment_suspend(actor=district, case=case, reason=" ")
+    assert err.value.field == "reason"
+    with pytest.raises(services.EnrolmentConflict):
+        services.enrolment_resume(actor=district, case=case, reason="已核实情况")
+    with pytest.raises(InvalidInput) as err:
+        services.enrolment_suspend(
+            actor=district, case=case, reason="户主失联，待核实", effective_month=add_months(this_month, -1)
+        )
+    assert err.value.field == "effective_month"
+    services.enrolment_suspend(actor=district, case=case, reason="户主失联，待核实")
+    assert _payable(case, this_month) == case.amount_fen
+    assert _payable(case, nxt) is None
+    services.enrolment_resume(
+        actor=district, case=case, reason="已联系上，情况属实", effective_month=add_months(nxt, 2)
+    )
+    assert _payable(case, add_months(nxt, 1)) is None
+    assert _payable(case, add_months(nxt, 2)) == case.amount_fen
+    # A change before the latest one's month would rewrite history.
+    with pytest.raises(InvalidInput):
+        services.enrolment_terminate(actor=district, case=case, reason="迁出本市", effective_month=nxt)
+    services.enrolment_terminate(actor=district, case=case, reason="迁出本市", effective_month=add_months(nxt, 3))
+    assert _payable(case, add_months(nxt, 2)) == case.amount_fen
+    assert _payable(case, add_months(nxt, 3)) is None
+    with pytest.raises(services.EnrolmentConflict):
+        services.enrolment_terminate(actor=district, case=case, reason="迁出本市", effective_month=add_months(nxt, 4))
+    kinds = list(AuditEntry.objects.filter(object_type="enrolment_change").values_list("after__kind", flat=True))
+    assert kinds == ["suspend", "resume", "terminate"]
+    assert selectors.enrolment_state(case, add_months(nxt, 3)).kind == ChangeKind.TERMINATE
+
+
+@pytest.mark.django_db
+def test_termination_closes_the_open_review(enrolled, users):
+    case = enrolled(months_ago=6)
+    services.reviews_generate()
+    services.enrolment_terminate(actor=users[Role.DISTRICT_CASEWORKER], case=case, reason="户主死亡，家庭解散")
+    review = CaseReview.objects.get()
+    assert (review.status, review.outcome) == (ReviewStatus.DONE, ReviewOutcome.TERMINATE)
+
+
+@pytest.mark.django_db
+def test_a_case_not_enrolled_cannot_change(poor, users):
+    from zhongfu.casework.services import application_submit_all_eligible
+
+    application = application_submit_all_eligible(actor=users[Role.CITY_ADMIN], household=poor(), consent_by="户主")
+    with pytest.raises(services.EnrolmentConflict):
+        services.enrolment_suspend(
+            actor=users[Role.DISTRICT_CASEWORKER], case=application.cases.get(policy_code="dibao"), reason="户主失联"
+        )
+
+
+@pytest.mark.django_db
+def test_scope(enrolled, users):
+    outside = enrolled(months_ago=6, community=OUT_COMMUNITY)
+    services.reviews_generate()
+    street = users[Role.STREET_CASEWORKER]
+    assert not selectors.review_list(user=street).exists()
+    assert selectors.review_list(user=users[Role.CITY_ADMIN]).count() == 1
+    review = CaseReview.objects.get()
+    with pytest.raises(NotFound):
+        selectors.review_get_for_user(user=street, review_id=review.pk)
+    with pytest.raises(PermissionDenied):
+        services.review_rescreen(actor=street, review=review)
+    with pytest.raises(PermissionDenied):
+        services.enrolment_suspend(actor=users[Role.DISTRICT_CASEWORKER], case=outside, reason="户主失联，待核实")
+    with pytest.raises(PermissionDenied):
+        services.recovery_record(
+            actor=street,
+            case=outside,
+            amount_fen=100,
+            reason="重复领取",
+            months_from=outside.payment_from,
+            months_to=outside.payment_from,
+        )
+
+
+@pytest.mark.django_db
+def test_review_list_filters(enrolled, users, this_month):
+    overdue = enrolled(months_ago=12)
+    due_now = enrolled(months_ago=6)
+    services.reviews_generate()
+    user = users[Role.STREET_CASEWORKER]
+    assert [r.case_id for r in selectors.review_list(user=user, due="overdue", today=this_month)] == [overdue.pk]
+    assert [r.case_id for r in selectors.review_list(user=user, due="upcoming", today=this_month)] == [due_now.pk]
+    assert selectors.review_list(user=user, due="open").count() == 2
+
+
+@pytest.mark.django_db
+def test_recovery_record_and_settle(enrolled, users, this_month):
+    case = enrolled(months_ago=6)
+    worker, district = users[Role.COMMUNITY_WORKER], users[Role.DISTRICT_CASEWORKER]
+    start = case.payment_from
+    bad = [
+        ({"amount_fen": 0}, "amount_fen"),
+        ({"amount_fen": 12.5}, "amount_fen"),
+        ({"reason": ""}, "reason"),
+        ({"months_to": add_months(this_month, 1)}, "months_to"),
+        ({"months_from": add_months(start, 1), "months_to": start}, "months_to"),
+        ({"months_from": add_months(start, -1)}, "months_from"),
+    ]
+    good = {
+        "amount_fen": 123_456,
+        "reason": "隐瞒工资收入，多领三个月",
+        "months_from": start,
+        "months_to": add_months(start, 2),
+    }
+    for change, field in bad:
+        with pytest.raises(InvalidInput) as err:
+            services.recovery_record(actor=worker, case=case, **(good | change))
+        assert err.value.field == field
+    recovery = services.recovery_record(actor=worker, case=case, **good)
+    assert (recovery.amount_fen, recovery.status, recovery.household_id) == (123_456, "recorded", case.household_id)
+    assert AuditEntry.objects.filter(object_type="recovery", action="create", object_id=str(recovery.pk)).exists()
+    with pytest.raises(PermissionDenied):
+        services.recovery_settle(actor=worker, recovery=recovery, status="written_off", note="户主已去世，无力偿还")
+    with pytest.raises(InvalidInput):
+        services.recovery_settle(actor=district, recovery=recovery, status="written_off", note="")
+    services.recovery_settle(actor=district, recovery=recovery, status="written_off", note="户主已去世，无力偿还")
+    recovery.refresh_from_db()
+    assert recovery.status == RecoveryStatus.WRITTEN_OFF and recovery.settled_by == district
+    with pytest.raises(services.EnrolmentConflict):
+        services.recovery_settle(actor=worker, recovery=recovery, status="repaid")
+    assert [r.pk for r in selectors.recovery_list(user=worker, status="written_off")] == [recovery.pk]
+
+
+@pytest.mark.django_db
+def test_recovery_repaid_by_a_worker(enrolled, users):
+    case = enrolled(months_ago=3)
+    worker = users[Role.COMMUNITY_WORKER]
+    recovery = services.recovery_record(
+        actor=worker,
+        case=case,
+        amount_fen=5000,
+        reason="重复发放",
+        months_from=case.payment_from,
+        months_to=case.payment_from,
+    )
+    services.recovery_settle(actor=worker, recovery=recovery, status="repaid")
+    recovery.refresh_from_db()
+    assert recovery.status == RecoveryStatus.REPAID
+
+
+@pytest.mark.django_db
+def test_second_member_keeps_the_household_able_to_work(enrolled):
+    case = enrolled(
+        months_ago=6,
+        members=[
+            member("head", labour_capacity=LabourCapacity.NONE, incomes={"pension": 20000}),
+            member("spouse", id_number=new_id_number(), labour_capacity=LabourCapacity.FULL),
+        ],
+    )
+    assert selectors.review_class_of(case) == ReviewClass.ABLE_TO_WORK
