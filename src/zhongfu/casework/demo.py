@@ -27,16 +27,17 @@ from .models import Application, Case, CaseStatus, Step
 
 A = AuditEntry.Action
 
-# (stage, days ago the household applied, how many). Approved cases applied about four months ago, so
-# the payment roll of last month has them.
+# (stage, days ago the household applied, how many), in the order households are drawn: the few that are
+# eligible for 低保 or a policy with an investigation come first. Approved cases applied about four months
+# ago, so the payment roll of last month has them.
 PLAN = [
-    ("approved", 120, 10),
-    ("refused", 90, 2),
-    ("notice", 12, 4),
-    ("home_survey", 6, 3),
-    ("financial_check", 3, 3),
-    ("acceptance", 1, 4),
+    ("approved", 120, 5),
+    ("notice", 12, 3),
+    ("home_survey", 6, 2),
+    ("financial_check", 3, 2),
     ("overdue", 75, 1),  # accepted, then nobody did the financial check
+    ("refused", 90, 1),
+    ("acceptance", 1, 4),
 ]
 
 
@@ -130,10 +131,11 @@ def demo_cases_generate(seed: int = 2026, *, today: dt.date | None = None, plan=
         Household.objects.filter(region__code__startswith=people["community"].scope_prefix).order_by("pk")[:400]
     ) + list(Household.objects.filter(region__code__startswith=street.scope_prefix).order_by("pk")[:400])
     rng.shuffle(candidates)
-    # 低保 households first: the demo is about them; then households eligible for anything else.
+    # 低保 households first: the demo is about them; then households eligible for something else.
     eligible = {h.pk: {line.code for line in household_evaluate(h).eligible} for h in candidates}
     candidates = [h for h in candidates if eligible[h.pk]]
-    candidates.sort(key=lambda h: "dibao" not in eligible[h.pk])
+    # (关爱型探访 alone has no investigation and no notice: those households come last.)
+    candidates.sort(key=lambda h: ("dibao" not in eligible[h.pk], eligible[h.pk] <= {"care_visits"}))
     wanted = [(stage, ago) for stage, ago, n in plan for _ in range(n)]
     made, cases = 0, 0
     seen = set()
