@@ -50,7 +50,9 @@ class RollOut(Schema):
 
     @staticmethod
     def resolve_month(obj):
-        return f"{obj.month:%Y-%m}"
+        # A roll, or the detail's dict whose month is already text.
+        month = obj["month"] if isinstance(obj, dict) else obj.month
+        return month if isinstance(month, str) else f"{month:%Y-%m}"
 
 
 class RollPage(Schema):
@@ -97,7 +99,9 @@ class RollDetailOut(RollOut):
 class RollIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    month: Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = Field(..., description="YYYY-MM")
+    month: Annotated[str, StringConstraints(pattern=r"^[1-9]\d{3}-(0[1-9]|1[0-2])$")] = Field(
+        ..., description="YYYY-MM"
+    )
 
 
 class FileQuery(Schema):
