@@ -18,6 +18,7 @@ from zhongfu.registry.api import ErrorOut as E
 from zhongfu.registry.selectors import household_get_for_user
 
 from . import selectors, services
+from .appeals import appeal_window
 
 router = Router(tags=["casework"])
 
@@ -130,9 +131,39 @@ class CriterionOut(Schema):
     text: str
 
 
+class AppealOut(Schema):
+    id: int
+    against: str = Field(..., description="refusal | termination")
+    lodged_on: dt.date
+    channel: str = Field(..., description="self_service (the household) | worker")
+    grounds: str
+    outcome: str = Field(..., description="pending | upheld | reopened")
+    reopen_step: str
+    decided_on: dt.date | None
+    decided_by: str | None
+    reasons: str
+
+    @staticmethod
+    def resolve_decided_by(obj):
+        return str(obj.decided_by) if obj.decided_by_id else None
+
+
 class CaseDetailOut(CaseOut):
     events: list[EventOut]
     explanation: list[CriterionOut]
+    appeals: list[AppealOut]
+    appeal_ends_on: dt.date | None = Field(
+        None, description="the last day to appeal the refusal or termination in force; null when there is none"
+    )
+
+    @staticmethod
+    def resolve_appeals(obj):
+        return list(selectors.case_appeals(obj))
+
+    @staticmethod
+    def resolve_appeal_ends_on(obj):
+        window = appeal_window(obj)
+        return window["ends_on"] if window else None
 
     @staticmethod
     def resolve_events(obj):
@@ -152,14 +183,23 @@ class CasePage(Schema):
 
 class CaseFilters(Schema):
     due: Literal["today", "overdue", "week", "open"] = Field("open", description="which of the worker's lists")
+    status: Literal["open", "approved", "refused", "withdrawn"] | None = Field(
+        None, description="every case of this status instead of a due list (refused: where appeals start)"
+    )
+    appeal: Literal["pending"] | None = Field(None, description="pending: cases with an appeal waiting")
     page: int = Field(1, ge=1, le=100_000)
     limit: int = Field(25, ge=1, le=100)
 
 
 @router.get("/cases", response={200: CasePage, frozenset({401, 422}): E})
 def case_list(request, filters: Query[CaseFilters]):
-    """The cases in the user's scope that have something due: today, overdue, this week (to Sunday), or all."""
-    qs = selectors.case_worklist(user=request.auth, due=filters.due).select_related("decided_by")
+    """The cases in the user's scope that have something due: today, overdue, this week (to Sunday), or all
+    open; or, with `status` or `appeal`, every case of that status or with an appeal waiting."""
+    if filters.status or filters.appeal:
+        qs = selectors.case_search(user=request.auth, status=filters.status, appeal=filters.appeal)
+    else:
+        qs = selectors.case_worklist(user=request.auth, due=filters.due)
+    qs = qs.select_related("decided_by")
     paginator = Paginator(qs, filters.limit)
     page = paginator.get_page(filters.page)
     return {"count": paginator.count, "page": page.number, "limit": filters.limit, "items": list(page.object_list)}
@@ -201,6 +241,9 @@ class StepIn(BaseModel):
         "notify",
         "extend",
         "withdraw",
+        "appeal_lodge",
+        "appeal_decide",
+        "reopen",
     ]
     expected_version: int = Field(..., ge=0, le=2**31 - 1, description="the version the client last saw")
     note: Text = ""
@@ -208,7 +251,9 @@ class StepIn(BaseModel):
     sources: Annotated[str, Field(max_length=200)] = ""
     living_conditions: Text = ""
     notes: Text = ""
-    outcome: Literal["agreed", "disagreed"] | None = None
+    outcome: Literal["agreed", "disagreed", "upheld", "reopened"] | None = Field(
+        None, description="review: agreed | disagreed; appeal_decide: upheld | reopened"
+    )
     minutes: Text = ""
     text: Text = ""
     objection_id: int | None = Field(None, ge=1, le=MAX_ID)
@@ -216,6 +261,11 @@ class StepIn(BaseModel):
     reasons: Text = ""
     method: Annotated[str, Field(max_length=100)] = ""
     reason: Annotated[str, Field(max_length=500)] = ""
+    grounds: Text = ""
+    lodged_on: dt.date | None = Field(None, description="appeal_lodge: the day the appeal was received (today)")
+    reopen_to: Literal["financial_check", "home_survey", "community_review", "public_notice", "decision", ""] = Field(
+        "", description="appeal_decide (reopened) and reopen: the step where the case starts again"
+    )
 
 
 @router.post("/cases/{case_id}/steps", response={200: CaseOut, 409: E, WRITE_ERRORS: E})

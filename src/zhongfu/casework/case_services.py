@@ -19,7 +19,15 @@ from zhongfu.workdays.selectors import add_working_days
 
 from . import workflow
 from .attachments import MAX_FILES, attachment_check, attachment_storage
-from .duties import COUNTY_ROLES, can_act, can_decide, has_surveyed, is_related, require_act  # noqa: F401
+from .duties import (  # noqa: F401 (re-exported for the pages)
+    COUNTY_ROLES,
+    can_act,
+    can_decide,
+    can_decide_appeal,
+    has_surveyed,
+    is_related,
+    require_act,
+)
 from .models import (
     Application,
     ApplicationStatus,

@@ -103,6 +103,47 @@ class WithdrawForm(StepForm):
     reason = forms.CharField(label=_("reason"), max_length=500)
 
 
+class AppealLodgeForm(StepForm):
+    grounds = forms.CharField(
+        label=_("grounds of the appeal"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    lodged_on = forms.DateField(
+        label=_("received on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The day the appeal letter or visit was received; empty: today."),
+    )
+
+
+class _ReopenStepMixin:
+    """`reopen_to` offers the steps of this case's procedure where it may start again (`steps`)."""
+
+    def __init__(self, *args, steps=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import Step
+
+        self.fields["reopen_to"].choices = [("", "—")] + [(s, Step(s).label) for s in steps]
+
+
+class AppealDecideForm(_ReopenStepMixin, StepForm):
+    outcome = forms.ChoiceField(
+        label=_("outcome of the appeal"),
+        choices=[("upheld", _("uphold the decision")), ("reopened", _("reopen the case"))],
+        widget=forms.RadioSelect,
+    )
+    reopen_to = forms.ChoiceField(label=_("start again at the step (when reopened)"), required=False, choices=())
+    reasons = forms.CharField(label=_("reasons"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReopenForm(_ReopenStepMixin, StepForm):
+    reopen_to = forms.ChoiceField(label=_("start again at the step"), choices=())
+    reason = forms.CharField(label=_("reason for reopening"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# The forms whose choices depend on the case (the steps it may be reopened at).
+REOPEN_FORMS = ("appeal_decide", "reopen")
+
+
 class PublicObjectionForm(StyledFormMixin, forms.Form):
     name = forms.CharField(label=_("your name (optional)"), max_length=40, required=False)
     contact = forms.CharField(label=_("phone or address"), max_length=60)
@@ -121,6 +162,9 @@ ACTIONS = {
     "notify": NotifyForm,
     "extend": ExtendForm,
     "withdraw": WithdrawForm,
+    "appeal_lodge": AppealLodgeForm,
+    "appeal_decide": AppealDecideForm,
+    "reopen": ReopenForm,
 }
 
 

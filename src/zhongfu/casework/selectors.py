@@ -3,7 +3,7 @@ the public notice is the one anonymous read, and shows masked data only."""
 
 import datetime as dt
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from zhongfu.common.errors import NotFound
@@ -14,7 +14,7 @@ from zhongfu.registry.models import Membership, Relation
 from zhongfu.registry.selectors import households_visible_to
 from zhongfu.workdays.selectors import working_days_between
 
-from .models import Application, Case, CaseAttachment, CaseEvent, CaseStatus, Objection, Step
+from .models import Appeal, AppealOutcome, Application, Case, CaseAttachment, CaseEvent, CaseStatus, Objection, Step
 from .workflow import procedure_for, workflow_config  # noqa: F401 (the workflow's reads are selectors too)
 
 
@@ -94,6 +94,20 @@ def case_worklist(*, user, due: str = "today", today: dt.date | None = None) -> 
     return qs.order_by("next_due_on", "id")
 
 
+STATUS_FILTERS = tuple(CaseStatus.values)
+
+
+def case_search(*, user, status: str | None = None, appeal: str | None = None) -> QuerySet[Case]:
+    """Cases in scope by status (refused, withdrawn…: where appeals start), or with an appeal waiting for a
+    decision (`appeal="pending"`); the most recently decided or opened first."""
+    qs = cases_visible_to(user)
+    if status:
+        qs = qs.filter(status=status)
+    if appeal == "pending":
+        qs = qs.filter(appeals__outcome=AppealOutcome.PENDING)
+    return qs.order_by(F("decided_on").desc(nulls_last=True), "-opened_on", "-id")
+
+
 def cases_of_application(application: Application) -> QuerySet[Case]:
     return application.cases.select_related("household", "household__region").order_by("number")
 
@@ -147,6 +161,10 @@ def case_attachment_get_for_user(*, user, case_id: int, attachment_id: int) -> C
     if attachment is None:
         raise NotFound()
     return attachment
+
+
+def case_appeals(case: Case) -> QuerySet[Appeal]:
+    return case.appeals.select_related("lodged_by", "decided_by").order_by("lodged_on", "id")
 
 
 def case_pending_objections(case: Case) -> QuerySet[Objection]:

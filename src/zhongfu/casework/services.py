@@ -23,6 +23,7 @@ from .case_services import (  # noqa: F401 (the workflow's writes, re-exported)
     ReasonsRequired,
     can_act,
     can_decide,
+    can_decide_appeal,
     case_accept,
     case_decide,
     case_extend,

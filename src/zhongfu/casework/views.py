@@ -21,7 +21,7 @@ from zhongfu.common.web import form_add_domain_error, get_or_404, paginate
 from zhongfu.policies import selectors as policy_selectors
 from zhongfu.registry.selectors import household_get_for_user
 
-from . import case_services, forms, selectors, services
+from . import appeals, case_services, forms, selectors, services
 from .models import CaseStatus, Step
 
 
@@ -147,18 +147,37 @@ TABS = [
     ("week", gettext_lazy("Due this week")),
     ("open", gettext_lazy("All open")),
 ]
+# Decided and closed cases, by status, and those with an appeal waiting: where appeals are found.
+STATUS_TABS = [
+    ("refused", gettext_lazy("Refused")),
+    ("withdrawn", gettext_lazy("Withdrawn")),
+    ("approved", gettext_lazy("Approved")),
+]
 
 
 @login_required
 @permission_required("registry.view_household", raise_exception=True)
 def case_list(request):
+    status = request.GET.get("status", "")
+    appeal = request.GET.get("appeal", "")
     due = request.GET.get("due", "today")
-    if due not in selectors.DUE_FILTERS:
-        due = "today"
-    page = paginate(request, selectors.case_worklist(user=request.user, due=due))
+    if status in selectors.STATUS_FILTERS or appeal == "pending":
+        status = status if status in selectors.STATUS_FILTERS else ""
+        appeal = "pending" if appeal == "pending" else ""
+        due = ""
+        qs = selectors.case_search(user=request.user, status=status or None, appeal=appeal or None)
+    else:
+        status = appeal = ""
+        if due not in selectors.DUE_FILTERS:
+            due = "today"
+        qs = selectors.case_worklist(user=request.user, due=due)
+    page = paginate(request, qs)
     page.object_list = selectors.with_heads(page.object_list)
-    tabs = [(key, str(label)) for key, label in TABS]
-    return render(request, "casework/case_list.html", {"page": page, "due": due, "tabs": tabs})
+    tabs = [(f"due={key}", str(label), key == due) for key, label in TABS]
+    tabs += [(f"status={key}", str(label), key == status and not appeal) for key, label in STATUS_TABS]
+    tabs.append(("appeal=pending", str(_("Appeals waiting")), appeal == "pending"))
+    context = {"page": page, "due": due, "status": status, "appeal": appeal, "tabs": tabs}
+    return render(request, "casework/case_list.html", context)
 
 
 def _forms_for(case, user, bound=None) -> dict:
@@ -187,23 +206,54 @@ def _forms_for(case, user, bound=None) -> dict:
         if case.due_on and not case.extended_to:
             actions.append("extend")
         actions.append("withdraw")
+    actions += _appeal_actions(case, user)
     for action in actions:
         if bound and bound[0] == action:
             out[action] = bound[1]
         else:
-            out[action] = forms.ACTIONS[action](initial=version)
+            out[action] = _step_form(action, case, initial=version)
     return out
 
 
+def _appeal_actions(case, user) -> list[str]:
+    """Record an appeal (any worker, within the limit), decide it or reopen the case (another decider)."""
+    window = appeals.appeal_window(case)
+    if window is None:
+        return []
+    decided_by = window["decision_event"].actor_id
+    pending = appeals.case_pending_appeal(case)
+    if pending is not None:
+        return ["appeal_decide"] if services.can_decide_appeal(user, case, decided_by) else []
+    out = []
+    appealed = case.appeals.filter(decision_event=window["decision_event"]).exists()
+    if not appealed and timezone.localdate() <= window["ends_on"]:
+        out.append("appeal_lodge")
+    if services.can_decide_appeal(user, case, decided_by):
+        out.append("reopen")
+    return out
+
+
+def _step_form(action, case, data=None, **kwargs):
+    if action in forms.REOPEN_FORMS:
+        kwargs["steps"] = appeals.reopen_steps(case)
+    return forms.ACTIONS[action](data, **kwargs)
+
+
 def _case_page(request, case, *, bound=None, error: str = "", status: int = 200):
+    step_forms = _forms_for(case, request.user, bound)
+    if bound and bound[0] not in step_forms and not error:
+        # A form the user may not use here (posted anyway, or the case moved on): its errors go on top.
+        error = " ".join(str(e) for errors in bound[1].errors.values() for e in errors)
     context = {
         "case": selectors.with_heads([case])[0],
         "history": selectors.case_history(case),
         "explanation": selectors.case_explanation(case),
         "objections": selectors.case_pending_objections(case),
-        "forms": _forms_for(case, request.user, bound),
+        "forms": step_forms,
         "declared": case_services.declared_figures(case),
         "can_decide": services.can_decide(request.user, case),
+        "appeals": selectors.case_appeals(case),
+        "appeal_window": appeals.appeal_window(case),
         "error": error,
         "today": timezone.localdate(),
     }
@@ -227,7 +277,7 @@ def case_act(request, case_id: int, action: str):
         raise Http404()
     if not services.can_act(request.user, case):
         raise DjangoPermissionDenied
-    form = form_class(request.POST)
+    form = _step_form(action, case, request.POST)
     if not form.is_valid():
         return _case_page(request, case, bound=(action, form), status=400)
     fields = dict(form.cleaned_data)

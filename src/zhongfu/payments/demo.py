@@ -88,8 +88,13 @@ def demo_payments_generate(seed: int = 2026, *, today: dt.date | None = None) ->
     roll = services.roll_issue(actor=admin, roll=services.roll_prepare(actor=admin, month=month))
     rng = random.Random(seed)
     lines = list(roll.lines.order_by("seq"))
-    # About one line in eight fails, at least one when there are a few lines: the reissue has something to show.
-    failing = [x for x in lines if rng.random() < 0.125] or (lines[-1:] if len(lines) >= 4 else [])
+    # About one line in eight fails, at least one when there are a few lines (the reissue has something to
+    # show), never all of them; a roll of one to three lines is paid in full.
+    failing = [x for x in lines if rng.random() < 0.125][: max(len(lines) // 4, 1)]
+    if len(lines) < 4:
+        failing = []
+    elif not failing:
+        failing = lines[-1:]
     failed = {x.reference: FAILURES[rng.randrange(len(FAILURES))] for x in failing}
     outcome = results.results_import(
         actor=admin, roll=roll, name="bank-results.csv", content=_results_csv(roll, failed)

@@ -21,6 +21,11 @@ ACTION_LABELS = {
     "notify": _("notification recorded"),
     "extend": _("limit extended"),
     "withdraw": _("withdrawn"),
+    "appeal_lodge": _("appeal lodged"),
+    "appeal_upheld": _("appeal decided: decision upheld"),
+    "appeal_reopened": _("appeal decided: case reopened"),
+    "reopen": _("case reopened"),
+    "terminate": _("terminated"),
 }
 FORM_TITLES = {
     "accept": _("Accept the application"),
@@ -33,6 +38,9 @@ FORM_TITLES = {
     "notify": _("Notification of the decision"),
     "extend": _("Extend the limit (once)"),
     "withdraw": _("Withdraw"),
+    "appeal_lodge": _("Record an appeal"),
+    "appeal_decide": _("Decide the appeal"),
+    "reopen": _("Reopen the case"),
 }
 ITEM_LABELS = {
     "monthly_income": _("monthly income of the household (yuan)"),
