@@ -252,3 +252,15 @@ def case_reopen(*, actor, case: Case, expected_version: int, reopen_to: str, rea
     reason = _text(reason, field="reason", label=_("the reason"), minimum=REASONS_MIN)
     _reopen(actor=actor, case=case, step=reopen_to, reason=reason, appeal=None)
     return case
+
+
+def case_record_termination(
+    *, actor, case: Case, decided_on: dt.date, reason: str, reference: dict | None = None
+) -> CaseEvent:
+    """Note on the case that its benefit was terminated (for enrolment, in the caller's transaction), so the
+    termination can be appealed: its limit counts from `decided_on`, and its actor may not review the appeal."""
+    case = Case.objects.select_for_update(of=("self",)).select_related("household").get(pk=case.pk)
+    data = {"on": decided_on.isoformat(), **(reference or {})}
+    return _record(
+        actor=actor, case=case, before=_snapshot(case), step=case.step, action="terminate", data=data, note=reason
+    )

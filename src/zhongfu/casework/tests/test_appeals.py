@@ -234,18 +234,14 @@ def test_a_stale_version_writes_nothing(refused, users):
 
 
 def test_a_termination_recorded_on_the_case_is_appealed(dibao, users, day):
-    """Enrolment records a termination as the case event "terminate" (with the day in `on`)."""
+    """Enrolment notes a termination on the case (case_record_termination): it can then be appealed."""
     case = to_decision(dibao, users)
     day(case.notice_ends_on + dt.timedelta(days=1))
     case = act(services.case_decide, case, users[Role.DISTRICT_CASEWORKER], approve=True)
     assert appeals.appealable_decision(case) is None
     terminated_on = case.decided_on + dt.timedelta(days=90)
-    CaseEvent.objects.create(
-        case=case,
-        step=case.step,
-        action="terminate",
-        actor=users[Role.STREET_CASEWORKER],
-        data={"on": terminated_on.isoformat()},
+    appeals.case_record_termination(
+        actor=users[Role.STREET_CASEWORKER], case=case, decided_on=terminated_on, reason="家庭成员已就业，收入超过标准"
     )
     window = appeals.appeal_window(case)
     assert window["against"] == "termination" and window["ends_on"] == terminated_on + dt.timedelta(days=60)
