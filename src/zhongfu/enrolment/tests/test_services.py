@@ -338,3 +338,26 @@ def test_second_member_keeps_the_household_able_to_work(enrolled):
         ],
     )
     assert selectors.review_class_of(case) == ReviewClass.ABLE_TO_WORK
+
+
+@pytest.mark.django_db
+def test_the_command_generates_for_a_date(enrolled, this_month, capsys):
+    from django.core.management import CommandError, call_command
+
+    enrolled(months_ago=1)
+    call_command("reviews_generate", "--today", this_month.isoformat())
+    assert "0 reviews created" in capsys.readouterr().out
+    call_command("reviews_generate", "--today", add_months(this_month, 5).isoformat())
+    assert "1 reviews created" in capsys.readouterr().out
+    with pytest.raises(CommandError):
+        call_command("reviews_generate", "--today", "tomorrow")
+
+
+@pytest.mark.django_db
+def test_the_payment_roll_leaves_out_a_suspended_enrolment(enrolled, users, this_month):
+    from zhongfu.payments.services import roll_prepare
+
+    paying, suspended = enrolled(months_ago=2), enrolled(months_ago=2)
+    services.enrolment_suspend(actor=users[Role.DISTRICT_CASEWORKER], case=suspended, reason="户主失联，待核实")
+    roll = roll_prepare(actor=users[Role.CITY_ADMIN], month=add_months(this_month, 1))
+    assert set(roll.lines.values_list("case_id", flat=True)) == {paying.pk}
