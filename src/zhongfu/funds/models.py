@@ -1,0 +1,379 @@
+"""Charity money: donors, fund accounts per unit, the append-only double-entry ledger (entries and their
+lines), donations, allocations to project budgets, disbursements to households, refunds, receipts and
+accounting periods. How the pieces fit is in docs/funds.md.
+
+Money is integer fen. A ledger line's `amount_fen` is signed: a debit is positive, a credit negative, and
+the lines of an entry add up to zero. Entries, lines and issued receipts are never changed or removed: the
+database refuses it (migration 0002) and so does the code below; a mistake is corrected by a reversing
+entry."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from zhongfu.common.errors import DomainError
+
+
+class AppendOnly(DomainError):
+    default_message = _("The ledger is append-only: correct an entry with a reversing entry instead.")
+
+
+class _AppendOnlyQuerySet(models.QuerySet):
+    """Bulk update and delete are refused like the single-row ones (the database refuses them too)."""
+
+    def update(self, **kwargs):
+        raise AppendOnly()
+
+    def delete(self):
+        raise AppendOnly()
+
+
+class _AppendOnlyModel(models.Model):
+    objects = _AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AppendOnly()
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly()
+
+
+# --- donors ----------------------------------------------------------------------------------------------
+
+
+class DonorKind(models.TextChoices):
+    PERSON = "person", _("person")
+    ORGANISATION = "organisation", _("organisation")
+
+
+class Donor(models.Model):
+    """A person or an organisation that gives. The name is published only with consent (`consent_to_name`),
+    and then as the alias when there is one; an anonymous donor is never named at all."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=DonorKind.choices)
+    name = models.CharField(_("name"), max_length=100)
+    uscc = models.CharField(_("unified social credit code"), max_length=18, blank=True, default="")
+    anonymous = models.BooleanField(_("anonymous"), default=False)
+    consent_to_name = models.BooleanField(_("consents to be named"), default=False)
+    alias = models.CharField(_("alias"), max_length=60, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("donor")
+        verbose_name_plural = _("donors")
+        constraints = [
+            models.UniqueConstraint(fields=["uscc"], condition=~Q(uscc=""), name="funds_donor_uscc_unique"),
+            models.CheckConstraint(
+                condition=Q(kind="organisation") | Q(uscc=""), name="funds_donor_uscc_only_organisations"
+            ),
+            models.CheckConstraint(
+                condition=~Q(anonymous=True, consent_to_name=True), name="funds_donor_anonymous_not_named"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def public_name(self) -> str:
+        """What may be shown publicly: the alias or the name with consent, otherwise nothing."""
+        if self.anonymous or not self.consent_to_name:
+            return ""
+        return self.alias or self.name
+
+
+# --- accounts and periods --------------------------------------------------------------------------------
+
+
+class AccountKind(models.TextChoices):
+    # Where the money physically is (the unit's bank account, its cash box): debit-normal.
+    BANK = "bank", _("bank or cash")
+    # What the money is for: credit-normal. General money may go anywhere; restricted money only within
+    # its restriction; a budget holds what was allocated to a project or campaign and is paid out from.
+    GENERAL = "general", _("general fund")
+    RESTRICTED = "restricted", _("restricted fund")
+    BUDGET = "budget", _("project or campaign budget")
+
+
+FUND_KINDS = (AccountKind.GENERAL, AccountKind.RESTRICTED, AccountKind.BUDGET)
+
+
+class FundAccount(models.Model):
+    """One account of a unit's dedicated fund (专户). A restricted account or a budget carries its restriction:
+    a project (or campaign) code, a region-code prefix, a group of recipients, or several of them."""
+
+    unit = models.ForeignKey("accounts.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=AccountKind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent account"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    restriction_project = models.CharField(_("restricted to project"), max_length=40, blank=True, default="")
+    restriction_region_prefix = models.CharField(_("restricted to region"), max_length=12, blank=True, default="")
+    restriction_group = models.CharField(_("restricted to group"), max_length=40, blank=True, default="")
+    # A named fund (冠名基金) bears its donor's name.
+    named_for = models.ForeignKey(
+        Donor, verbose_name=_("named for"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("fund account")
+        verbose_name_plural = _("fund accounts")
+        ordering = ["unit_id", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "code"], name="funds_account_code_unique"),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["bank", "general"])
+                | Q(restriction_project="", restriction_region_prefix="", restriction_group=""),
+                name="funds_account_unrestricted_kinds",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="restricted")
+                | ~Q(restriction_project="", restriction_region_prefix="", restriction_group=""),
+                name="funds_account_restricted_has_restriction",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def is_fund(self) -> bool:
+        return self.kind in FUND_KINDS
+
+    @property
+    def restriction(self) -> dict:
+        return {
+            "project": self.restriction_project,
+            "region_prefix": self.restriction_region_prefix,
+            "group": self.restriction_group,
+        }
+
+
+class Period(models.Model):
+    """An accounting month of a unit. Once locked, no entry dated in it is accepted (code and database)."""
+
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("month"))
+    locked = models.BooleanField(_("locked"), default=False)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("accounting period")
+        verbose_name_plural = _("accounting periods")
+        constraints = [
+            # `month` is always the first day of the month (the services make it so).
+            models.UniqueConstraint(fields=["unit", "month"], name="funds_period_unique"),
+        ]
+
+
+# --- the ledger ------------------------------------------------------------------------------------------
+
+
+class EntryKind(models.TextChoices):
+    DONATION = "donation", _("donation")
+    ALLOCATION = "allocation", _("allocation")
+    DISBURSEMENT = "disbursement", _("disbursement")
+    REFUND = "refund", _("refund")
+    REVERSAL = "reversal", _("reversal")
+
+
+class LedgerEntry(_AppendOnlyModel):
+    """One balanced transaction. Its lines add up to zero; it is never changed: a correction is another
+    entry, of kind reversal, whose `reverses` points here (at most one per entry)."""
+
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="+")
+    date = models.DateField(_("date"))
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(_("kind"), max_length=16, choices=EntryKind.choices)
+    memo = models.CharField(_("memo"), max_length=200, blank=True, default="")
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="reversal", reverses__isnull=False) | (~Q(kind="reversal") & Q(reverses__isnull=True)),
+                name="funds_entry_reversal_points_back",
+            )
+        ]
+
+
+class LedgerLine(_AppendOnlyModel):
+    """One side of an entry: positive amount = debit, negative = credit."""
+
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="lines")
+    account = models.ForeignKey(FundAccount, on_delete=models.PROTECT, related_name="lines")
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+
+    class Meta:
+        verbose_name = _("ledger line")
+        verbose_name_plural = _("ledger lines")
+        constraints = [models.CheckConstraint(condition=~Q(amount_fen=0), name="funds_line_not_zero")]
+
+
+# --- what the entries record -----------------------------------------------------------------------------
+
+
+class Channel(models.TextChoices):
+    CASH = "cash", _("cash")
+    TRANSFER = "transfer", _("bank transfer")
+    ONLINE = "online", _("online")
+
+
+class Donation(models.Model):
+    """A gift, credited to a fund account: the unit's general fund (undirected) or a restricted account
+    (directed to a project, a region or a group; a named fund is a restricted account named for its donor).
+    The restriction is copied here as it was when the gift was made."""
+
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="+")
+    donor = models.ForeignKey(Donor, null=True, blank=True, on_delete=models.PROTECT, related_name="donations")
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    provider = models.CharField(_("payment provider"), max_length=40, blank=True, default="")
+    provider_txn_id = models.CharField(_("provider transaction id"), max_length=64, blank=True, default="")
+    account = models.ForeignKey(FundAccount, on_delete=models.PROTECT, related_name="donations")
+    directed = models.BooleanField(_("directed"), default=False)
+    restriction = models.JSONField(default=dict, blank=True)
+    received_on = models.DateField(_("received on"))
+    receipt_declined = models.BooleanField(_("receipt declined"), default=False)
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="donation")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("donation")
+        verbose_name_plural = _("donations")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="funds_donation_positive"),
+            models.UniqueConstraint(
+                fields=["provider", "provider_txn_id"],
+                condition=~Q(provider_txn_id=""),
+                name="funds_donation_provider_txn_unique",
+            ),
+        ]
+
+    @property
+    def anonymous(self) -> bool:
+        return self.donor is None or self.donor.anonymous
+
+    @property
+    def named_fund(self) -> FundAccount | None:
+        return self.account if self.account.named_for_id else None
+
+
+class Allocation(models.Model):
+    """Money assigned from a fund account to a project or campaign budget (拨付)."""
+
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="allocation")
+    from_account = models.ForeignKey(FundAccount, on_delete=models.PROTECT, related_name="allocations_out")
+    to_account = models.ForeignKey(FundAccount, on_delete=models.PROTECT, related_name="allocations_in")
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="funds_allocation_positive")]
+
+
+class Disbursement(models.Model):
+    """Money paid from a budget to a household (发放). `source` names what asked for it (a case, a campaign
+    line) so casework and campaigns can find their payments."""
+
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="disbursement")
+    account = models.ForeignKey(FundAccount, on_delete=models.PROTECT, related_name="disbursements")
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="+")
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    source = models.CharField(_("source"), max_length=60, blank=True, default="")
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="funds_disbursement_positive")]
+
+
+class Refund(models.Model):
+    """Part or all of a gift given back to its donor, from the account the gift was credited to."""
+
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="refund")
+    donation = models.ForeignKey(Donation, on_delete=models.PROTECT, related_name="refunds")
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    reason = models.CharField(_("reason"), max_length=200)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="funds_refund_positive")]
+
+
+# --- receipts --------------------------------------------------------------------------------------------
+
+
+class ReceiptCounter(models.Model):
+    """The last receipt number of a unit and year; taken under a row lock so numbers have no gaps."""
+
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "year"], name="funds_receipt_counter_unique")]
+
+
+class Receipt(models.Model):
+    """A donation receipt (公益事业捐赠票据). Once issued its content never changes; it can only be withdrawn,
+    once, with a reason — the number stays taken, so the sequence keeps no gaps."""
+
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    number = models.PositiveIntegerField(_("number"))
+    donation = models.ForeignKey(Donation, on_delete=models.PROTECT, related_name="receipts")
+    donor_name = models.CharField(_("donor"), max_length=100)
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    issued_on = models.DateField(_("issued on"))
+    handler = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_reason = models.CharField(_("reason for withdrawal"), max_length=200, blank=True, default="")
+
+    objects = _AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "year", "number"], name="funds_receipt_number_unique"),
+            models.UniqueConstraint(
+                fields=["donation"], condition=Q(withdrawn_at__isnull=True), name="funds_receipt_one_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | ~Q(withdrawn_reason=""), name="funds_receipt_withdrawn_reason"
+            ),
+        ]
+
+    def save(self, *args, **kwargs):
+        # An issued receipt only ever gains its withdrawal (receipt_withdraw saves exactly those fields).
+        if self.pk is not None and set(kwargs.get("update_fields") or ()) != _WITHDRAWAL_FIELDS:
+            raise AppendOnly(_("An issued receipt cannot be changed; withdraw it with a reason."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly(_("An issued receipt cannot be deleted; withdraw it with a reason."))
+
+    @property
+    def code(self) -> str:
+        return f"{self.year}-{self.number:06d}"
+
+
+_WITHDRAWAL_FIELDS = {"withdrawn_at", "withdrawn_by", "withdrawn_reason"}
