@@ -17,16 +17,17 @@ first, street by street), each opening one case per eligible policy. All cases a
 due dates are spread over two weeks either side of today (one UPDATE on `next_due_on` / `step_due_on`)
 to give the due-today, overdue and this-week lists their work.
 
-The load: gunicorn on 127.0.0.1 only (sync workers, 2·CPUs+1 by default) and the task worker, as `make run`
-starts them. Each simulated caseworker is a thread with its own session cookie, which, with think times
-(exponential, mean --think seconds) between requests, repeatedly: opens a due list (/casework/cases/?due=…,
-falling back to ?due=open when the list is empty), a case from it (/casework/cases/<id>/), the case with its
-history through the API (GET /api/cases/<id>, bearer token), sometimes posts the acceptance form with the case
-version the page showed (302 saved; 409 when a colleague changed the case first — expected, counted apart),
-sometimes the overdue view (/casework/cases/overdue/), and the trivial page. Zhongfu has no health endpoint:
-the trivial page is the login page /accounts/login/, fetched with the session cookie (same middleware, session
-and user load as every page; a static template, no casework query). One connection per request
-(`Connection: close`), as a browser reconnects after the server's keep-alive anyway.
+The load: gunicorn on 127.0.0.1 only and the task worker, as `make run` starts them (sync workers; 2·CPUs+1 of them
+by default, `make run` starts 3). Each simulated caseworker is a thread with its own session cookie, which, with
+think times (exponential, mean --think seconds) between requests, repeatedly: opens a due list
+(/casework/cases/?due=…, falling back to ?due=open when the list is empty), a case from it (/casework/cases/<id>/),
+the case with its history through the API (GET /api/cases/<id>, bearer token), sometimes posts the acceptance form
+with the case version the page showed (302 saved; 409 when a colleague changed the case first — expected, counted
+apart), sometimes the overdue view (/casework/cases/overdue/), and the trivial page; after every page, as a browser
+does, the navbar's notification bell (/notifications/badge, htmx). Zhongfu has no health endpoint: the trivial page
+is the login page /accounts/login/, fetched with the session cookie (same middleware, session and user load as
+every page; a static template, no casework query). One connection per request (`Connection: close`), as a browser
+reconnects after the server's keep-alive anyway.
 
 Result: per page kind p50/p95/p99; `ours_s` is the p95 of the case pages (lists, case page, overdue view),
 `peer_s` the trivial page's p95, `ratio` the first over the second. Every answer other than the expected one
@@ -66,7 +67,9 @@ DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/postgres"
 HOST = "127.0.0.1"
 TRIVIAL = "/accounts/login/"
 CASE_PAGES = ("case_list", "case_detail", "overdue")
-KINDS = ("case_list", "case_detail", "overdue", "case_api", "accept", "trivial")
+KINDS = ("case_list", "case_detail", "overdue", "case_api", "accept", "trivial", "badge")
+# Every page a browser shows asks for the navbar's notification bell at once (base.html: hx-trigger "load").
+BADGE = "/notifications/badge"
 # Which due list a caseworker opens (the tabs of /casework/cases/).
 DUE_LISTS = (("today", 4), ("overdue", 2), ("week", 2), ("open", 2))
 OVERDUE_SHARE = 0.1  # iterations that also open the overdue view
@@ -76,6 +79,7 @@ CASE_LINK = re.compile(r'href="/casework/cases/(\d+)/"')
 ACCEPT_FORM = re.compile(r'action="/casework/cases/(\d+)/accept/"(.*?)</form>', re.S)
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 VERSION_FIELD = re.compile(r'name="expected_version" value="(\d+)"')
+TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 
 
 def _say(text: str) -> None:
@@ -361,9 +365,13 @@ class Caseworker(threading.Thread):
         self.saved = self.conflicts = 0
 
     # -- HTTP ----------------------------------------------------------------------------------------------------
-    def _request(self, kind: str, method: str, path: str, *, form: dict | None = None, api: bool = False):
+    def _request(
+        self, kind: str, method: str, path: str, *, form: dict | None = None, api: bool = False, htmx: bool = False
+    ):
         """One request on a fresh connection; returns (status, headers, body) or None if it failed."""
         headers = {"Accept-Language": "zh-hans", "Connection": "close", "User-Agent": "zhongfu-bench/casework"}
+        if htmx:
+            headers["HX-Request"] = "true"
         if api:
             headers["Authorization"] = f"Bearer {self.token}"
         else:
@@ -401,14 +409,23 @@ class Caseworker(threading.Thread):
         else:
             self.errors.append({})  # counted, not kept
 
-    def get(self, kind: str, path: str, *, api: bool = False) -> str | None:
-        answer = self._request(kind, "GET", path, api=api)
+    @staticmethod
+    def _gist(status: int, text: str) -> str:
+        """What an unexpected answer says: the page's title, or the start of a JSON or text body."""
+        title = TITLE.search(text)
+        return f"{status}: {title.group(1).strip() if title else text[:200]}"
+
+    def get(self, kind: str, path: str, *, api: bool = False, htmx: bool = False) -> str | None:
+        """GET, expecting 200; a page (not the API, not a fragment) is followed by its bell, as in a browser."""
+        answer = self._request(kind, "GET", path, api=api, htmx=htmx)
         if answer is None:
             return None
         status, _headers, text = answer
         if status != 200:
-            self._error(kind, "GET", path, f"{status}: {text[:200]}")
+            self._error(kind, "GET", path, self._gist(status, text))
             return None
+        if not api and not htmx:
+            self.get("badge", BADGE, htmx=True)
         return text
 
     # -- the caseworker's day ------------------------------------------------------------------------------------
@@ -470,7 +487,7 @@ class Caseworker(threading.Thread):
         elif status == 409:
             self.conflicts += 1  # a colleague changed the case first: the page says so, nothing saved
         else:
-            self._error("accept", "POST", path, f"{status}: {text[:200]}")
+            self._error("accept", "POST", path, self._gist(status, text))
 
 
 def warm_up(port: int, credentials: dict, workers: int) -> None:
@@ -647,7 +664,10 @@ def main() -> None:
                     _say(f"web log (end):\n{_tail(server.logs / 'web.log')}")
     finally:
         signal.alarm(0)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep_db:
+            _say(f"kept {workdir} (its var/ holds the keys of the kept database)")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     timings = result["timings"]
     pages = {kind: percentiles(timings.get(kind, [])) for kind in KINDS}
@@ -696,7 +716,7 @@ def main() -> None:
             "load_avg_1m": [load_at_start, h.load_average()],
             "ours_does": "GET of the case pages by N caseworkers with think times: due lists /casework/cases/?due=…, "
             "the case page /casework/cases/<id>/ (history, explanation, step forms) and the overdue view, on a "
-            "server also answering the case API and acceptance posts (gunicorn, PostgreSQL)",
+            "server also answering the case API, acceptance posts and the notification bell (gunicorn, PostgreSQL)",
             "peer_does": f"GET {TRIVIAL} with the caseworker's session, interleaved with the case pages: "
             "middleware, session and user load, a static template (Zhongfu has no health endpoint)",
             "goal": "no errors; the p95 ratio reported",
