@@ -1,5 +1,4 @@
-"""Benchmark `casework`: N simulated caseworkers against a real Zhongfu server on PostgreSQL, case pages against
-the same server's trivial page.
+"""Benchmark `casework`: N simulated caseworkers on a real server (PostgreSQL), case pages' p95 vs its trivial page.
 
     python bench/casework.py --n 200                   (or: make bench B=casework N=200; 5 minutes of load)
     python bench/casework.py --n 10 --seconds 20       (a quick check)
