@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "zhongfu.payments",
     "zhongfu.notifications",
     "zhongfu.enrolment",
+    "zhongfu.funds",
     "zhongfu.disclosure",
     "zhongfu.demo",
 ]
