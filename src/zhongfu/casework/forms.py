@@ -216,3 +216,16 @@ class SelfApplyForm(ConsentForm):
             for user in self.staff
             if self.cleaned_data.get(f"relation_{user.pk}", "").strip()
         ]
+
+
+class SelfAppealForm(StyledFormMixin, forms.Form):
+    """The household's own appeal against a refusal or termination of one of its cases."""
+
+    case_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    grounds = forms.CharField(
+        label=_("Why do you think the decision is wrong?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Explain what was not taken into account; at least 10 characters."),
+    )

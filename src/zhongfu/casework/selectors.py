@@ -167,6 +167,41 @@ def case_appeals(case: Case) -> QuerySet[Appeal]:
     return case.appeals.select_related("lodged_by", "decided_by").order_by("lodged_on", "id")
 
 
+def household_case(household, case_id: int) -> Case:
+    """One case of this household (the self-service pages: the household sees only its own)."""
+    case = Case.objects.filter(household=household, pk=case_id).select_related("household").first()
+    if case is None:
+        raise NotFound()
+    return case
+
+
+def household_decided_cases(household) -> list[Case]:
+    """The household's refused cases and its approved ones (a termination may be appealed), newest first,
+    with `appeal_window` and `can_appeal` attached: what its self-service appeal page shows."""
+    from .appeals import appeal_window
+
+    cases = list(
+        Case.objects.filter(household=household, status__in=[CaseStatus.REFUSED, CaseStatus.APPROVED])
+        .prefetch_related("appeals")
+        .order_by(F("decided_on").desc(nulls_last=True), "-id")
+    )
+    names = policy_selectors.policy_names()
+    today = timezone.localdate()
+    out = []
+    for case in cases:
+        window = case.appeal_window = appeal_window(case)
+        if window is None and not case.appeals.all():
+            continue
+        appealed = window is not None and any(
+            a.decision_event_id == window["decision_event"].pk for a in case.appeals.all()
+        )
+        # Open to an appeal: a decision in force, not appealed yet, and the limit not passed.
+        case.can_appeal = window is not None and not appealed and today <= window["ends_on"]
+        case.policy_name = names.get(case.policy_code, case.policy_code)
+        out.append(case)
+    return out
+
+
 def case_pending_objections(case: Case) -> QuerySet[Objection]:
     return case.objections.filter(notice_round=case.notice_round, handled=False)
 

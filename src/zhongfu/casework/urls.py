@@ -8,6 +8,7 @@ urlpatterns = [
     path("applications/<int:application_id>/", views.application_detail, name="application_detail"),
     path("applications/<int:application_id>/consent/", views.application_consent, name="application_consent"),
     path("self/<str:token>/apply/", views.self_apply, name="self_apply"),
+    path("self/<str:token>/appeal/", views.self_appeal, name="self_appeal"),
     path("households/<int:household_id>/apply/", views.apply_form, name="apply"),
     path("households/<int:household_id>/apply-all/", views.apply_all, name="apply_all"),
     path("cases/", views.case_list, name="case_list"),

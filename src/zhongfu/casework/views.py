@@ -406,3 +406,54 @@ def self_apply(request, token: str):
         "open_application": selectors.application_open_for(household),
     }
     return render(request, "casework/self_apply.html", context, status=400 if form.errors else 200)
+
+
+def _verified_household(request, token: str):
+    """The household of a code this (anonymous) session verified, or a redirect to the verification page."""
+    from zhongfu.disclosure import access as disclosure_access
+    from zhongfu.disclosure import selectors as disclosure_selectors
+
+    try:
+        code = disclosure_selectors.household_code_for_token(token)
+    except NotFound:
+        raise Http404() from None
+    if request.user.is_authenticated or not disclosure_access.has_access(request, code):
+        return None, redirect("disclosure:scan", token=token)
+    return code.household, None
+
+
+@never_cache
+def self_appeal(request, token: str):
+    """The household appeals a refusal (or a termination) of one of its cases by itself, within the time limit,
+    in a session verified for its household code."""
+    household, gate = _verified_household(request, token)
+    if gate is not None:
+        return gate
+    form, status = None, 200
+    if request.method == "POST":
+        form = forms.SelfAppealForm(request.POST)
+        if form.is_valid():
+            case = get_or_404(selectors.household_case, household=household, case_id=form.cleaned_data["case_id"])
+            try:
+                services.case_appeal_lodge(
+                    actor=None,
+                    case=case,
+                    expected_version=form.cleaned_data["expected_version"],
+                    grounds=form.cleaned_data["grounds"],
+                )
+            except services.CaseChanged:
+                form.add_error(None, _("Your case was changed in the meantime; please read it again and resend."))
+            except DomainError as e:
+                form_add_domain_error(form, e)
+            else:
+                messages.success(request, _("Your appeal was received. You will be told the outcome in writing."))
+                return redirect("casework:self_appeal", token=token)
+        status = 400
+    cases = selectors.household_decided_cases(household)
+    for case in cases:
+        posted = form is not None and form.data.get("case_id") == str(case.pk)
+        initial = {"case_id": case.pk, "expected_version": case.version}
+        case.form = form if posted else forms.SelfAppealForm(initial=initial)
+    today = timezone.localdate()
+    context = {"token": token, "cases": cases, "form": form, "today": today}
+    return render(request, "casework/self_appeal.html", context, status=status)

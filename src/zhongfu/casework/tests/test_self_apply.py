@@ -144,3 +144,82 @@ def test_the_page_is_in_chinese_by_default(client, coded):
     # No language asked for: the page is served in the default language, zh-Hans.
     text = client.get(_apply_url(token)).content.decode()
     assert '<html lang="zh-hans">' in text
+
+
+# --- the household's own appeal ---------------------------------------------------------------------------
+
+
+def _refuse(case, users, monkeypatch):
+    """Take a case through the steps and refuse it (services, as the workers would)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from zhongfu.casework import services
+
+    from .test_workflow_services import act, to_decision
+
+    case = to_decision(case, users)
+    today = case.notice_ends_on + dt.timedelta(days=1)
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: today)
+    case = act(
+        services.case_decide, case, users[Role.DISTRICT_CASEWORKER], approve=False, reasons="家庭人均收入高于低保标准"
+    )
+    return act(services.case_record_notification, case, users[Role.STREET_CASEWORKER], method="书面告知理由")
+
+
+def test_the_household_appeals_a_refusal_by_itself(client, coded, users, monkeypatch):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from zhongfu.casework.models import Appeal
+
+    household, token = coded
+    url = reverse("casework:self_appeal", args=[token])
+    assert client.get(url)["Location"] == reverse("disclosure:scan", args=[token])
+    _verify(client, token)
+    page = client.get(url).content.decode()
+    assert 'data-testid="nothing-to-appeal"' in page
+    assert 'data-testid="self-appeal-link"' in client.get(_apply_url(token)).content.decode()
+
+    client.post(_apply_url(token), _consent())
+    case = _refuse(Case.objects.get(household=household, policy_code="dibao"), users, monkeypatch)
+    page = client.get(url).content.decode()
+    assert f'data-testid="self-appeal-form-{case.number}"' in page and "家庭人均收入高于低保标准" in page
+    data = {"case_id": case.pk, "expected_version": case.version}
+    response = client.post(url, data | {"grounds": "不服"})
+    assert response.status_code == 400 and 'data-testid="grounds-error"' in response.content.decode()
+    assert not Appeal.objects.exists()
+    response = client.post(url, data | {"grounds": "家中有重病患者，医疗支出未计入"})
+    assert response.status_code == 302
+    appeal = Appeal.objects.get(case=case)
+    assert (appeal.channel, appeal.lodged_by, appeal.outcome) == ("self_service", None, "pending")
+    entry = AuditEntry.objects.filter(object_type="case", object_id=str(case.pk)).order_by("-seq").first()
+    assert entry.after["event"] == "appeal_lodge" and entry.actor_name == disclosure_services.HOUSEHOLD_ACTOR
+    page = client.get(url).content.decode()
+    assert 'data-testid="appeal-status"' in page and f'data-testid="self-appeal-form-{case.number}"' not in page
+    # A second send (the old form) changes nothing.
+    assert client.post(url, data | {"grounds": "家中有重病患者，医疗支出未计入"}).status_code == 400
+    assert Appeal.objects.count() == 1
+    # After the limit the form is gone, and a post is refused with the last day.
+    Appeal.objects.all().delete()
+    ends_on = case.step_started_on + dt.timedelta(days=60)
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: ends_on + dt.timedelta(days=1))
+    case.refresh_from_db()
+    page = client.get(url).content.decode()
+    assert 'data-testid="appeal-closed"' in page and f'data-testid="self-appeal-form-{case.number}"' not in page
+    response = client.post(
+        url, {"case_id": case.pk, "expected_version": case.version, "grounds": "家中有重病患者，医疗支出未计入"}
+    )
+    assert response.status_code == 400 and ends_on.isoformat() in response.content.decode()
+
+
+def test_a_household_cannot_appeal_another_households_case(client, coded, dibao):
+    household, token = coded
+    _verify(client, token)
+    url = reverse("casework:self_appeal", args=[token])
+    response = client.post(
+        url, {"case_id": dibao.pk, "expected_version": dibao.version, "grounds": "家中有重病患者，医疗支出未计入"}
+    )
+    assert response.status_code == 404
