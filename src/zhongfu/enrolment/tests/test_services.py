@@ -361,3 +361,17 @@ def test_the_payment_roll_leaves_out_a_suspended_enrolment(enrolled, users, this
     services.enrolment_suspend(actor=users[Role.DISTRICT_CASEWORKER], case=suspended, reason="户主失联，待核实")
     roll = roll_prepare(actor=users[Role.CITY_ADMIN], month=add_months(this_month, 1))
     assert set(roll.lines.values_list("case_id", flat=True)) == {paying.pk}
+
+
+@pytest.mark.django_db
+def test_generation_queries_do_not_grow_with_the_cases(enrolled, this_month, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    enrolled(months_ago=6)
+    with CaptureQueriesContext(connection) as one:
+        assert services.reviews_generate() == 1
+    for _ in range(4):
+        enrolled(months_ago=6)
+    with django_assert_max_num_queries(len(one)):
+        assert services.reviews_generate() == 4
