@@ -139,12 +139,15 @@ class ReviewIn(BaseModel):
 
 @router.post("/reviews/{review_id}", response={200: ReviewDetailOut, 409: E, WRITE_ERRORS: E})
 def review_complete(request, review_id: Id, body: ReviewIn):
-    """Complete a review (re-screening first if it was not). 409 if it was completed already."""
+    """Complete a review (re-screening first if it was not). 409 if it was completed already, or if the
+    enrolment's state does not allow the outcome."""
     review = selectors.review_get_for_user(user=request.auth, review_id=review_id)
     try:
         services.review_complete(actor=request.auth, review=review, **body.model_dump())
     except services.ReviewDone as e:
         return Status(409, {"detail": str(e), "field": "status"})
+    except services.EnrolmentConflict as e:
+        return Status(409, {"detail": str(e), "field": e.field or "outcome"})
     return selectors.review_get_for_user(user=request.auth, review_id=review_id)
 
 

@@ -101,3 +101,15 @@ def test_recoveries(enrolled, users, client):
     outside = enrolled(months_ago=4, community=OUT_COMMUNITY)
     assert post(client, f"/api/cases/{outside.pk}/recoveries", **good).status_code == 404
     assert client.get("/api/recoveries").json()["count"] == 1
+
+
+def test_a_review_outcome_the_state_refuses_is_a_conflict(enrolled, users, client):
+    case = enrolled(months_ago=6)
+    services.reviews_generate()
+    review = CaseReview.objects.get(case=case)
+    district = users[Role.DISTRICT_CASEWORKER]
+    services.enrolment_suspend(actor=district, case=case, reason="户主失联，待核实")
+    client.force_login(district)
+    response = post(client, f"/api/reviews/{review.pk}", outcome="amount_changed", amount_fen=1000, notes="收入变化")
+    assert response.status_code == 409
+    assert CaseReview.objects.get(pk=review.pk).status == "open"
