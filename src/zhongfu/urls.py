@@ -22,5 +22,6 @@ urlpatterns = [
     path("visits/", include("zhongfu.visits.urls")),
     path("payments/", include("zhongfu.payments.urls")),
     path("notifications/", include("zhongfu.notifications.urls")),
+    path("enrolment/", include("zhongfu.enrolment.urls")),
     path("admin/", admin.site.urls),
 ]

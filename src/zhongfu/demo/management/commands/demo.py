@@ -39,3 +39,6 @@ class Command(BaseCommand):
 
         cases = demo_cases_generate(seed)
         self.stdout.write(f"demo cases: {cases['applications']} applications, {cases['cases']} cases")
+        from zhongfu.payments.demo import demo_payments_generate
+
+        self.stdout.write(demo_payments_generate(seed)["message"])
