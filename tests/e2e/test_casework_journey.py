@@ -4,7 +4,11 @@
    (consent and the name of who gave it); the street caseworker accepts and records the financial check;
    the community worker records the home survey with a photo, the community review and the public notice
    (the public page shows the name masked); after the notice the district caseworker approves with the
-   engine's amount, the notification is recorded, and the case waits for payment from next month.
+   engine's amount, the notification is recorded, and the case waits for payment from next month. The first
+   payment: the district caseworker prepares the roll of that month, issues it, downloads the CSV bank file
+   (the clear account number the worker recorded, totals in fen), answers it with the bank's results (every
+   line paid) and uploads them; the line is paid, and the household's payee page and benefit list show the
+   payment received, dated today.
 2. A refusal: the financial check finds an income the household did not declare; the district caseworker
    refuses, first without reasons (a clear message, nothing decided), then with written reasons, which the
    case shows, and the refusal letter is recorded.
@@ -17,7 +21,9 @@ The public notice lasts 7 calendar days and the system has no clock to move (the
 dates back in the running system's database through `zhongfu shell`, and nothing else.
 """
 
+import csv
 import datetime as dt
+import io
 import re
 import struct
 import zlib
@@ -32,6 +38,8 @@ from zhongfu.common.identifiers import make_id_number
 from .system import login
 
 pytestmark = pytest.mark.browser
+
+ACCOUNT = "6228480402564890018"  # the household's bank account (synthetic)
 
 # The labels the pages show in Chinese (locale/zh_Hans), for the case's status and step badges.
 STATUS = {"open": "办理中", "approved": "已批准", "refused": "不予批准"}
@@ -101,9 +109,11 @@ def community_code(zhongfu) -> str:
     return match.group(1)
 
 
-def register_household(page, *, community: str, name: str, address: str, wage_yuan: int, sequence: int) -> int:
+def register_household(
+    page, *, community: str, name: str, address: str, wage_yuan: int, sequence: int
+) -> tuple[int, str]:
     """One person of working age with partial labour capacity (so not 特困) and a wage below the 低保
-    standard; returns the household's id."""
+    standard; returns the household's id and number."""
     page.goto("/registry/households/new/")
     page.locator("#id_region").fill(community)
     page.locator("#id_address").fill(address)
@@ -116,7 +126,8 @@ def register_household(page, *, community: str, name: str, address: str, wage_yu
     page.locator("#id_members-0-wage").fill(str(wage_yuan))
     submit(page, page.locator("main form button[type=submit]"))
     expect(page).to_have_url(re.compile(r"/registry/households/\d+/$"))
-    return int(re.search(r"/households/(\d+)/$", page.url).group(1))
+    number = page.locator("[data-testid=household-number]").inner_text().strip()
+    return int(re.search(r"/households/(\d+)/$", page.url).group(1)), number
 
 
 def apply_with_consent(page, *, household_id: int, consent_by: str) -> tuple[int, int]:
@@ -189,13 +200,64 @@ def survey_review_and_publish(page, case_id: int, *, photo: bytes | None = None)
     )
 
 
+def first_payment(page, shot, *, household_number: str, amount: int, month: dt.date) -> None:
+    """As the district caseworker (who manages the rolls): prepare the roll of `month`, issue it, download the
+    CSV bank file, answer it with a results file where every line is paid, and upload that."""
+    page.goto("/payments/")
+    page.locator("[data-testid=prepare-form] input[name=month]").fill(f"{month:%Y-%m}")
+    submit(page, page.locator("[data-testid=prepare]"))
+    expect(page).to_have_url(re.compile(r"/payments/rolls/\d+/$"))
+    roll_number = page.locator("[data-testid=roll-number]").inner_text().strip()
+    line = page.locator("[data-testid=lines] tbody tr").filter(has_text=household_number)
+    expect(line).to_have_count(1)
+    expect(line).to_contain_text("dibao")
+    expect(line).to_contain_text(yuan_text(amount))
+    expect(line).to_contain_text(ACCOUNT[-4:])
+    expect(page.locator("[data-testid=totals-check].text-success")).to_be_visible()
+    shot(page, "casework-06a-roll-prepared")
+
+    submit(page, page.locator("[data-testid=issue]"))
+    expect(page.locator("[data-testid=issue]")).to_have_count(0)
+    with page.expect_download() as download:
+        page.locator("[data-testid=file-csv]").click()
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert rows[0][:2] == ["文件标识", "批次号"] and rows[1][:2] == ["ZFPAY", roll_number], rows[:2]
+    columns = rows[2]
+    lines = rows[3:-1]
+    trailer = rows[-1]
+    ours = [r for r in lines if r[columns.index("户编号")] == household_number]
+    assert len(ours) == 1, lines
+    assert ours[0][columns.index("账号")] == ACCOUNT  # the bank needs the clear number
+    assert ours[0][columns.index("金额（分）")] == str(amount)
+    assert ours[0][columns.index("发放月份")] == f"{month:%Y-%m}"
+    total = sum(int(r[columns.index("金额（分）")]) for r in lines)
+    assert trailer[:3] == ["合计", str(len(lines)), str(total)], trailer
+    assert rows[1][3:5] == [str(len(lines)), str(total)], rows[1]
+
+    # the bank's answer: every line paid
+    results = io.StringIO()
+    writer = csv.writer(results, lineterminator="\r\n")
+    writer.writerow(["明细编号", "金额（分）", "结果", "失败原因"])
+    for r in lines:
+        writer.writerow([r[columns.index("明细编号")], r[columns.index("金额（分）")], "成功", ""])
+    form = page.locator("[data-testid=results-form]")
+    form.locator("input[type=file]").set_input_files(
+        files=[{"name": f"{roll_number}-results.csv", "mimeType": "text/csv", "buffer": results.getvalue().encode()}]
+    )
+    submit(page, form.locator("[data-testid=upload]"))
+    expect(page.locator(".alert-success")).to_be_visible()
+    line = page.locator("[data-testid=lines] tbody tr").filter(has_text=household_number)
+    expect(line.locator(".badge.bg-success")).to_have_text("已发放")
+    shot(page, "casework-06b-roll-paid")
+
+
 def notice_elapse(zhongfu, case_id: int) -> None:
     """The 7 days of the notice pass (see NOTICE_ELAPSE): the notice ended yesterday."""
     out = zhongfu.manage("shell", "-c", NOTICE_ELAPSE.format(case_id=case_id))
     assert "NOTICE" in out, out
 
 
-def test_dibao_from_application_to_payment_pending(zhongfu, new_page, shot):
+def test_dibao_from_application_to_first_payment(zhongfu, new_page, shot):
     community = community_code(zhongfu)
     name, address, wage_yuan = "吴秀英", "文三路 77 号 5 幢 402 室", 300
     today = today_in_hangzhou()
@@ -203,7 +265,7 @@ def test_dibao_from_application_to_payment_pending(zhongfu, new_page, shot):
     # === the community worker registers the household and applies on its behalf, with its consent ====
     worker = new_page()
     login(worker, "community")
-    household_id = register_household(
+    household_id, household_number = register_household(
         worker, community=community, name=name, address=address, wage_yuan=wage_yuan, sequence=731
     )
     worker.goto("/policies/parameters/dibao.standard/")
@@ -216,6 +278,17 @@ def test_dibao_from_application_to_payment_pending(zhongfu, new_page, shot):
     expect(worker.locator("[data-testid=case-step]")).to_have_text("受理")
     expect(worker.locator("[data-testid=case-amount]")).to_contain_text(yuan_text(amount))
     expect(worker.locator("[data-testid=event-open]")).to_have_count(1)
+
+    # the bank account the household is paid into, recorded with the application (shown masked)
+    worker.goto(f"/payments/households/{household_id}/payee-account/")
+    expect(worker.locator("[data-testid=no-account]")).to_be_visible()
+    worker.locator("#id_bank_name").fill("中国农业银行杭州文三路支行")
+    worker.locator("#id_account_number").fill(ACCOUNT)
+    submit(worker, worker.locator("[data-testid=save-account]"))
+    expect(worker.locator("[data-testid=account-masked]")).to_have_text(
+        f"{ACCOUNT[:6]}{'*' * (len(ACCOUNT) - 10)}{ACCOUNT[-4:]}"
+    )
+    assert ACCOUNT not in worker.content(), "the account number must be shown masked"
 
     # === the street caseworker accepts and checks income and assets with the departments ===========
     street = new_page()
@@ -296,6 +369,25 @@ def test_dibao_from_application_to_payment_pending(zhongfu, new_page, shot):
         expect(district.locator(f"[data-testid=event-{action}]")).to_have_count(1)
     expect(district.locator("[data-testid^=form-]")).to_have_count(0)  # nothing left to do on the case
     shot(district, "casework-06-payment-pending")
+
+    # === the first payment: the roll of next month, the bank file, the bank's results ==================
+    first_payment(district, shot, household_number=household_number, amount=amount, month=next_month)
+    worker.goto(f"/payments/households/{household_id}/payee-account/")
+    received = worker.locator("[data-testid=payments-received] tr").filter(has_text=f"{next_month:%Y-%m}")
+    expect(received).to_have_count(1)
+    expect(received).to_contain_text("低保")
+    expect(received).to_contain_text(yuan_text(amount))
+    expect(received).to_contain_text(today.isoformat())  # paid today, when the results came back
+    shot(worker, "casework-06c-payment-received")
+    # the household's benefit list (the page its code opens; staff print the same) lists the payment received
+    worker.goto(f"/code/households/{household_id}/benefits/")
+    paid = worker.locator("[data-testid=received] .zf-benefit")
+    expect(paid).to_have_count(1)
+    expect(paid).to_contain_text("低保")
+    expect(paid).to_contain_text(yuan_text(amount))
+    expect(paid).to_contain_text(today.isoformat())
+    expect(worker.locator("main")).not_to_contain_text(name)  # masked there too
+    shot(worker, "casework-06d-benefit-list")
     zhongfu.assert_running()
 
 
@@ -305,7 +397,7 @@ def test_dibao_refused_with_written_reasons(zhongfu, new_page, shot):
 
     worker = new_page()
     login(worker, "community")
-    household_id = register_household(
+    household_id, _number = register_household(
         worker, community=community, name=name, address="莫干山路 9 号 1 幢 203 室", wage_yuan=wage_yuan, sequence=743
     )
     case_id, _amount = apply_with_consent(worker, household_id=household_id, consent_by=name)
@@ -361,7 +453,7 @@ def test_objection_during_the_notice_sends_the_case_back(zhongfu, new_page, shot
 
     worker = new_page()
     login(worker, "community")
-    household_id = register_household(
+    household_id, _number = register_household(
         worker, community=community, name=name, address="登云路 31 号 3 幢 105 室", wage_yuan=500, sequence=755
     )
     case_id, _amount = apply_with_consent(worker, household_id=household_id, consent_by=name)
