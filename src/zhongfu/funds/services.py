@@ -365,7 +365,7 @@ def receipt_issue(*, actor, donation: Donation, issued_on: dt.date | None = None
     row locked until the transaction ends: concurrent issuers wait for each other, and a transaction that
     fails gives its number back with everything else, so numbers have no gaps and no repeats."""
     _require_books(actor, donation.unit)
-    donation = Donation.objects.select_for_update().select_related("donor", "entry").get(pk=donation.pk)
+    donation = Donation.objects.select_for_update(of=("self",)).select_related("donor", "entry").get(pk=donation.pk)
     issued_on = _date(issued_on or timezone.localdate(), field="issued_on")
     if donation.receipt_declined:
         raise InvalidInput(_("The donor declined a receipt for this gift."), field="donation")
