@@ -81,4 +81,7 @@ OBJECT_TYPE_LABELS = {
     "visit_rule": _("visit rule"),
     "demo_visits": _("demo visits"),
     "demo_cases": _("demo cases"),
+    "case_review": _("case review"),
+    "enrolment_change": _("enrolment change"),
+    "recovery": _("recovery"),
 }

@@ -9,7 +9,7 @@ from zhongfu.enrolment import services
 from zhongfu.enrolment.models import CaseReview, EnrolmentChange, Recovery
 from zhongfu.enrolment.selectors import add_months
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("zhongfu.enrolment.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 
 def post(client, url, lang="en", **body):

@@ -10,7 +10,7 @@ from zhongfu.accounts.roles import Role
 from zhongfu.enrolment import services
 from zhongfu.enrolment.models import CaseReview, EnrolmentChange, Recovery
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("zhongfu.enrolment.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 
 def test_review_list_scoped_and_masked(enrolled, users, client):
