@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from zhongfu.audit.services import audit_record
 from zhongfu.common.errors import InvalidInput, PermissionDenied
 from zhongfu.disclosure.services import HOUSEHOLD_ACTOR
 from zhongfu.workdays.selectors import add_working_days
@@ -24,6 +25,8 @@ from .models import (
     Appeal,
     AppealAgainst,
     AppealOutcome,
+    Application,
+    ApplicationStatus,
     Case,
     CaseEvent,
     CaseStatus,
@@ -196,6 +199,28 @@ def _reopen(*, actor, case: Case, step: str, reason: str, appeal: Appeal | None)
     _enter(case, step, today)
     data = {"back_to": step, "due_on": case.due_on.isoformat(), "appeal": appeal.pk if appeal else None}
     _record(actor=actor, case=case, before=before, step=step, action="reopen", data=data, note=reason)
+    _application_reopen(actor, case)
+
+
+def _application_reopen(actor, case: Case) -> None:
+    """The application has work again: it is open (submitted) until its cases are done, so the household does
+    not apply for the same policy a second time meanwhile."""
+    application = Application.objects.select_for_update().get(pk=case.application_id)
+    if application.status == ApplicationStatus.SUBMITTED:
+        return
+    before = {"status": application.status}
+    application.status = ApplicationStatus.SUBMITTED
+    application.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="application",
+        object_id=application.pk,
+        household_id=application.household_id,
+        region_code=case.household.region_id,
+        before=before,
+        after={"number": application.number, "status": application.status, "reopened_case": case.number},
+    )
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ the worker's list (page and API)."""
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,10 +33,9 @@ def refused(dibao, users, monkeypatch):
     return act(services.case_record_notification, case, users[Role.STREET_CASEWORKER], method="书面告知理由")
 
 
-def post(client, case, action, HTTP_ACCEPT_LANGUAGE="zh-hans", **data):
+def post(client, case, action, **data):
     data.setdefault("expected_version", Case.objects.get(pk=case.pk).version)
-    url = reverse("casework:case_act", args=[case.pk, action])
-    return client.post(url, data, HTTP_ACCEPT_LANGUAGE=HTTP_ACCEPT_LANGUAGE)
+    return client.post(reverse("casework:case_act", args=[case.pk, action]), data)
 
 
 def page_of(client, case) -> str:
@@ -65,8 +65,10 @@ def test_a_worker_records_an_appeal_and_another_decider_reopens_the_case(refused
     # The district caseworker refused the case: no appeal form for them, and a forged post is refused.
     client.force_login(district)
     assert 'data-testid="form-appeal_decide"' not in page_of(client, refused)
-    response = post(client, refused, "appeal_decide", outcome="upheld", reasons=REASONS, HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # pages are Chinese unless the user chose English
+    response = post(client, refused, "appeal_decide", outcome="upheld", reasons=REASONS)
     assert response.status_code == 400 and "appealed against" in response.content.decode()
+    del client.cookies[settings.LANGUAGE_COOKIE_NAME]
     assert Appeal.objects.get(pk=appeal.pk).outcome == "pending"
 
     client.force_login(admin)

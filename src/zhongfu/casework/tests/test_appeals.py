@@ -159,6 +159,8 @@ def test_reopened_at_a_step_with_a_new_overall_limit_and_appealed_again(refused,
         "reopen",
     ]
     assert Appeal.objects.get(case=case).reopen_step == "home_survey"
+    # The application has work again: open, so the household does not apply a second time meanwhile.
+    assert case.application.__class__.objects.get(pk=case.application_id).status == "submitted"
     entries = AuditEntry.objects.filter(object_type="case", object_id=str(case.pk)).order_by("seq")
     assert [e.after["event"] for e in entries][-3:] == ["appeal_lodge", "appeal_reopened", "reopen"]
     assert entries.last().after["status"] == "open" and entries.last().actor == admin
