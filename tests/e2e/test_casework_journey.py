@@ -210,7 +210,7 @@ def first_payment(page, shot, *, household_number: str, amount: int, month: dt.d
     roll_number = page.locator("[data-testid=roll-number]").inner_text().strip()
     line = page.locator("[data-testid=lines] tbody tr").filter(has_text=household_number)
     expect(line).to_have_count(1)
-    expect(line).to_contain_text("dibao")
+    expect(line).to_contain_text("低保")
     expect(line).to_contain_text(yuan_text(amount))
     expect(line).to_contain_text(ACCOUNT[-4:])
     expect(page.locator("[data-testid=totals-check].text-success")).to_be_visible()
