@@ -58,6 +58,7 @@ demo: db
 
 # --- the two commands ---------------------------------------------------------
 run: demo
+	$(ZF) daily
 	$(ZF) demo_logins
 	@echo "Zhongfu: http://$(HOST):$(PORT)/  (Ctrl-C stops the server and the worker)"
 	@trap 'kill 0' EXIT INT TERM; \
