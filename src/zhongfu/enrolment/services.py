@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhongfu.audit.services import audit_record, audit_record_many
+from zhongfu.casework.appeals import case_record_termination
 from zhongfu.casework.duties import can_decide, require_act
 from zhongfu.casework.models import Case, CaseStatus
 from zhongfu.common.errors import DomainError, InvalidInput, PermissionDenied
@@ -206,13 +207,19 @@ def enrolment_resume(*, actor, case: Case, reason: str, effective_month: dt.date
 
 
 @transaction.atomic
+@transaction.atomic
 def enrolment_terminate(*, actor, case: Case, reason: str, effective_month: dt.date | None = None) -> EnrolmentChange:
-    """End the enrolment: nothing is paid from `effective_month` on. A reason is required."""
+    """End the enrolment: nothing is paid from `effective_month` on. A reason is required. The termination is
+    also noted on the case, so the household can appeal it (casework.appeals) within the limit."""
     case = _enrolled(case)
     _require_decide(actor, case)
-    return _change(
+    change = _change(
         actor=actor, case=case, kind=ChangeKind.TERMINATE, reason=_reason(reason), effective_month=effective_month
     )
+    case_record_termination(
+        actor=actor, case=case, decided_on=timezone.localdate(), reason=change.reason, reference={"change": change.pk}
+    )
+    return change
 
 
 def enrolment_act(*, actor, case: Case, action: str, reason: str, effective_month: dt.date | None = None):

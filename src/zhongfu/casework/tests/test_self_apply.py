@@ -66,10 +66,11 @@ def test_the_benefit_list_links_to_the_application_only_for_the_verified_househo
     _verify(client, token)
     page = client.get(reverse("disclosure:household_benefits", args=[token])).content.decode()
     assert 'data-testid="self-apply-link"' in page and _apply_url(token) in page
+    assert 'data-testid="self-appeal-link"' in page and reverse("casework:self_appeal", args=[token]) in page
     staff = client.__class__()
     staff.force_login(users[Role.COMMUNITY_WORKER])
     page = staff.get(reverse("disclosure:staff_benefits", args=[household.pk])).content.decode()
-    assert 'data-testid="self-apply-link"' not in page
+    assert 'data-testid="self-apply-link"' not in page and 'data-testid="self-appeal-link"' not in page
 
 
 def test_verified_household_applies_with_consent(client, coded, users):

@@ -8,6 +8,8 @@ import pytest
 from conftest import OUT_COMMUNITY
 from zhongfu.accounts.roles import Role
 from zhongfu.audit.models import AuditEntry
+from zhongfu.casework import appeals
+from zhongfu.casework.models import Case, CaseEvent
 from zhongfu.casework.selectors import payable_cases
 from zhongfu.common.errors import InvalidInput, NotFound, PermissionDenied
 from zhongfu.enrolment import selectors, services
@@ -215,6 +217,14 @@ def test_suspend_resume_terminate(enrolled, users, this_month):
     kinds = list(AuditEntry.objects.filter(object_type="enrolment_change").values_list("after__kind", flat=True))
     assert kinds == ["suspend", "resume", "terminate"]
     assert selectors.enrolment_state(case, add_months(nxt, 3)).kind == ChangeKind.TERMINATE
+    # The termination is on the case's history, so the household can appeal it.
+    event = CaseEvent.objects.get(case=case, action="terminate")
+    assert event.note == "迁出本市" and event.actor == district
+    case = Case.objects.get(pk=case.pk)
+    lodged = appeals.case_appeal_lodge(
+        actor=None, case=case, expected_version=case.version, grounds="户主并未迁出本市，仍在原址居住"
+    )
+    assert lodged.appeals.get().grounds == "户主并未迁出本市，仍在原址居住"
 
 
 @pytest.mark.django_db
