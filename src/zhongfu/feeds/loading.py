@@ -43,6 +43,7 @@ MAX_UNPACKED_RATIO = 10  # a workbook (zip) may unpack to at most this multiple 
 REPORT_MAX = 1_000  # faults listed in the report; the count says how many there are in all
 _CHUNK = 900  # hashes per IN (...) clause, below SQLite's limit on query parameters
 _TEXT_MAX = 200
+TOO_LARGE = _("The file is too large; split it into smaller files.")
 
 
 class FeedRejected(InvalidInput):
@@ -89,7 +90,7 @@ def _read_table(name: str, content: bytes) -> list[list]:
         except zipfile.BadZipFile:
             raise FeedRejected([_error(None, "", _("The file could not be read as an Excel workbook."))]) from None
         if unpacked > MAX_UNPACKED_RATIO * settings.ZHONGFU_IMPORT_MAX_BYTES:
-            raise FeedRejected([_error(None, "", _("The file is too large; split it into smaller files."))])
+            raise FeedRejected([_error(None, "", TOO_LARGE)])
         try:
             workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
             if not workbook.sheet_names:
@@ -415,7 +416,7 @@ def feed_load(*, actor, feed: str, name: str, content: bytes) -> FeedBatch:
     """Load a file (xlsx or UTF-8 CSV) as the next batch of `feed`: all of it, or nothing and FeedRejected."""
     name = (name or "").strip()[-200:]
     if len(content) > settings.ZHONGFU_IMPORT_MAX_BYTES:
-        raise FeedRejected([_error(None, "", _("The file is too large; split it into smaller files."))])
+        raise FeedRejected([_error(None, "", TOO_LARGE)])
 
     def check(schema):
         # The table is read only after the permission and duplicate checks, which cost nothing.

@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from zhongfu.common.errors import NotFound
+from zhongfu.common.money import fen_to_yuan_text
 
 TYPES = ("id_number", "date", "money", "integer", "enum", "text")
 YES_NO = {"是": "yes", "否": "no"}
@@ -349,6 +350,17 @@ def schemas_check(schemas=SCHEMAS) -> None:
         date = schema.by_key.get(schema.date_key)
         if date is None or date.type != "date" or not date.required:
             raise ImproperlyConfigured(f"feed {schema.key}: date_key must name a required date column")
+
+
+def display_value(column: FeedColumn, value) -> str:
+    """A stored value as a person reads it: yuan for money, the department's label for an enum."""
+    if value is None:
+        return ""
+    if column.type == "money":
+        return fen_to_yuan_text(value)
+    if column.type == "enum":
+        return next((label for label, v in column.choices.items() if v == value), str(value))
+    return str(value)
 
 
 def feed_schema(key: str) -> FeedSchema:
