@@ -1,6 +1,7 @@
 """Loading feeds: every bad input of issue 5 is refused with its row and column and writes nothing; a good
 file loads as one batch, matches people by the keyed hash, keeps the unmatched rows, audits once."""
 
+import datetime as dt
 import io
 
 import pytest
@@ -35,9 +36,15 @@ def xlsx_bytes(rows: list[list]) -> bytes:
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     sheet = book.add_worksheet()
+    date_format = book.add_format({"num_format": "yyyy-mm-dd"})
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
-            sheet.write_string(r, c, value) if isinstance(value, str) else sheet.write(r, c, value)
+            if isinstance(value, str):
+                sheet.write_string(r, c, value)
+            elif isinstance(value, dt.date):
+                sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date_format)
+            else:
+                sheet.write(r, c, value)
     book.close()
     return out.getvalue()
 
@@ -122,10 +129,14 @@ def test_an_xlsx_file_loads_and_the_next_batch_is_version_2(admin, registered):
         actor=admin, feed="medical_insurance", name="m1.xlsx", content=xlsx_bytes([header, [a, "2025-01-31", 100]])
     )
     batch = feed_load(
-        actor=admin, feed="medical_insurance", name="m2.xlsx", content=xlsx_bytes([header, [a, "2025-02-28", 200.5]])
+        actor=admin,
+        feed="medical_insurance",
+        name="m2.xlsx",
+        content=xlsx_bytes([header, [a, dt.date(2025, 2, 28), 200.5]]),
     )
     assert batch.version == 2 and batch.matched_count == 1
-    assert FeedRecord.objects.get(batch=batch).values["out_of_pocket"] == 20050
+    record = FeedRecord.objects.get(batch=batch)
+    assert record.values["out_of_pocket"] == 20050 and record.date == dt.date(2025, 2, 28)
 
 
 def test_unknown_and_missing_columns_name_the_column_and_write_nothing(admin, registered):
