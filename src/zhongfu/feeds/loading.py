@@ -384,11 +384,15 @@ def _write(*, actor, schema: FeedSchema, name: str, source: str, sha256: str, ro
     return batch
 
 
+def _earlier(feed: str, sha256: str) -> FeedBatch | None:
+    return FeedBatch.objects.filter(feed=feed, content_sha256=sha256).first()
+
+
 def _load(*, actor, feed: str, name: str, source: str, sha256: str, check) -> FeedBatch:
     if not actor.has_perm(LOAD_PERMISSION):
         raise PermissionDenied()
     schema = feed_schema(feed)
-    earlier = FeedBatch.objects.filter(feed=schema.key, content_sha256=sha256).first()
+    earlier = _earlier(schema.key, sha256)
     if earlier is not None:
         raise FeedAlreadyLoaded(earlier)
     rows, errors = check(schema)
@@ -401,7 +405,7 @@ def _load(*, actor, feed: str, name: str, source: str, sha256: str, check) -> Fe
     except IntegrityError:
         # Another load of this feed committed while this one was being checked: the same data, or the
         # version number it took. Either way nothing of this one was written.
-        earlier = FeedBatch.objects.filter(feed=schema.key, content_sha256=sha256).first()
+        earlier = _earlier(schema.key, sha256)
         if earlier is not None:
             raise FeedAlreadyLoaded(earlier) from None
         raise FeedRejected(

@@ -271,3 +271,25 @@ def test_loading_needs_the_permission(users, registered):
     with pytest.raises(PermissionDenied):
         feed_load(actor=users[Role.COMMUNITY_WORKER], feed="medical_insurance", name="m.csv", content=content)
     assert nothing_written()
+
+
+def test_a_load_racing_an_identical_one_writes_nothing_and_names_the_winner(admin, registered, monkeypatch):
+    """Two uploads of the same file at once: both pass the check before either commits; the database's
+    unique constraint stops the second, which writes nothing and names the first."""
+    from zhongfu.feeds import loading
+
+    content = csv_bytes(MEDICAL, f"{registered[0]},张三,2025-03-31,,100,")
+    winner = feed_load(actor=admin, feed="medical_insurance", name="first.csv", content=content)
+    real = loading._earlier
+    calls = []
+
+    def not_yet_committed(feed, sha256):
+        calls.append(feed)
+        return None if len(calls) == 1 else real(feed, sha256)
+
+    monkeypatch.setattr(loading, "_earlier", not_yet_committed)
+    with pytest.raises(FeedAlreadyLoaded) as e:
+        feed_load(actor=admin, feed="medical_insurance", name="second.csv", content=content)
+    assert e.value.earlier == winner and len(calls) == 2
+    assert FeedBatch.objects.count() == 1 and FeedRecord.objects.count() == 1
+    assert AuditEntry.objects.filter(object_type="feed_batch").count() == 1
