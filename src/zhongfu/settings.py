@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "zhongfu.notifications",
     "zhongfu.enrolment",
     "zhongfu.funds",
+    "zhongfu.feeds",
     "zhongfu.disclosure",
     "zhongfu.demo",
 ]

@@ -23,5 +23,6 @@ urlpatterns = [
     path("payments/", include("zhongfu.payments.urls")),
     path("notifications/", include("zhongfu.notifications.urls")),
     path("enrolment/", include("zhongfu.enrolment.urls")),
+    path("feeds/", include("zhongfu.feeds.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -84,4 +84,5 @@ OBJECT_TYPE_LABELS = {
     "case_review": _("case review"),
     "enrolment_change": _("enrolment change"),
     "recovery": _("recovery"),
+    "feed_batch": _("department data batch"),
 }
