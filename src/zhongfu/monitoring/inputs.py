@@ -2,21 +2,21 @@
 
 `INPUTS` declares every input (name, type, unit, label in two languages, the feed it comes from), so the
 model's checker knows its names and types and an explanation can show a value with its unit. The frame is
-built set-based: three aggregate queries over FeedRecord (windowed sums and counts per person, and the
-latest employment and disability record per person), one over memberships, one over households, joined
-and summed per household in Polars. One household and a whole city go through the same code.
+built set-based with six queries whatever the number of households: four aggregates over FeedRecord
+(windowed sums and counts per person, standing company roles and vehicles, and the latest employment and
+disability record per person as of the evaluation date), one over memberships and one over households,
+joined and summed per household in Polars. One household and a whole city go through the same code.
 """
 
 import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
-from django.db.models import BigIntegerField, Count, Q, QuerySet, Subquery, Sum
+from django.db.models import BigIntegerField, Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
 from zhongfu.feeds.models import FeedRecord
-from zhongfu.feeds.selectors import feed_records_latest
 from zhongfu.policies.engine.schema import INPUT_TYPES
 from zhongfu.registry.models import Household, Membership
 
@@ -210,12 +210,18 @@ def _standing_rows(persons, as_of: dt.date) -> list[tuple]:
     )
 
 
-def _latest_rows(persons, feed: str, key: str, *, integer: bool = False) -> list[tuple]:
-    """(person_id, value of `key`) of each person's latest record in `feed` (feeds' own selector)."""
+def _latest_rows(persons, feed: str, key: str, as_of: dt.date, *, integer: bool = False) -> list[tuple]:
+    """(person_id, value of `key`) of each person's latest record in `feed` dated up to `as_of`: the
+    ordering of feeds' `feed_records_latest` (date, then the later batch), which has no date limit."""
+    newest = (
+        FeedRecord.objects.filter(feed=feed, person=OuterRef("person"), date__lte=as_of)
+        .order_by("-date", "-batch__version", "-row")
+        .values("pk")[:1]
+    )
     value = _money(key) if integer else KT(f"values__{key}")
     return list(
-        feed_records_latest(feed=feed)
-        .filter(person_id__in=persons)
+        FeedRecord.objects.filter(feed=feed, person_id__in=persons, date__lte=as_of)
+        .filter(pk=Subquery(newest))
         .annotate(value=value)
         .values_list("person_id", "value")
     )
@@ -250,10 +256,10 @@ def signal_inputs_frame(households: QuerySet[Household], *, as_of: dt.date) -> p
     )
     standing = _frame(_standing_rows(persons, as_of), {"person_id": pl.Int64, "roles": pl.Int64, "vehicles": pl.Int64})
     employment = _frame(
-        _latest_rows(persons, "human_resources", "employment"), {"person_id": pl.Int64, "employment": pl.Utf8}
+        _latest_rows(persons, "human_resources", "employment", as_of), {"person_id": pl.Int64, "employment": pl.Utf8}
     )
     disability = _frame(
-        _latest_rows(persons, "disabled_federation", "disability_grade", integer=True),
+        _latest_rows(persons, "disabled_federation", "disability_grade", as_of, integer=True),
         {"person_id": pl.Int64, "grade": pl.Int64},
     )
     living = pl.col("deceased_on").is_null() | (pl.col("deceased_on") > as_of)

@@ -48,6 +48,7 @@ def family(make_household):
         ids = [new_id_number() for _ in range(n)]
         relations = ["head", "spouse", "child", "child", "parent", "parent"]
         members = [member(relation=relations[i], id_number=ids[i]) for i in range(n)]
+        kw.setdefault("start", dt.date(2015, 1, 1))  # members since before every feed record of the tests
         return make_household(members=members, **kw), ids
 
     return make
