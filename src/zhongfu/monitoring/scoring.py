@@ -44,10 +44,11 @@ def points_column(name: str) -> str:
     return f"{name}.points"
 
 
-def score_plan(model: RiskModel, inputs: pl.LazyFrame) -> pl.LazyFrame:
+def score_plan(model: RiskModel, inputs: pl.LazyFrame, *, explain: bool = False) -> pl.LazyFrame:
     """household_id, score, tier (null below every threshold), signals (names that fired, in model
-    order) and per signal `<name>.points` (0 when it did not fire). An unknown `when` (a division by
-    zero) does not fire; unknown points count 0."""
+    order) and per signal `<name>.points` (0 when it did not fire); with `explain`, also
+    `explanation_zh` and `explanation_en` (one line per signal that fired, as `explanation_lines`).
+    An unknown `when` (a division by zero) does not fire; unknown points count 0."""
     compiler = SignalCompiler()
     fired, points = [], []
     for signal in model.signals:
@@ -68,28 +69,81 @@ def score_plan(model: RiskModel, inputs: pl.LazyFrame) -> pl.LazyFrame:
     names = pl.concat_list(
         [pl.when(pl.col(fired_column(s.name))).then(pl.lit(s.name)).otherwise(None) for s in model.signals]
     ).list.drop_nulls()
-    return (
-        inputs.with_columns(fired)
-        .with_columns(points)
-        .with_columns(score=score)
-        .with_columns(tier=tier, signals=names)
-        .select("household_id", "score", "tier", "signals", *[points_column(s.name) for s in model.signals])
-    )
+    frame = inputs.with_columns(fired).with_columns(points).with_columns(score=score)
+    frame = frame.with_columns(tier=tier, signals=names)
+    output = ["household_id", "score", "tier", "signals", *[points_column(s.name) for s in model.signals]]
+    if explain:
+        frame = frame.with_columns(
+            [explanation_expr(model, language).alias(f"explanation_{language}") for language in LANGUAGES]
+        )
+        output += [f"explanation_{language}" for language in LANGUAGES]
+    return frame.select(output)
 
 
-def risk_scores_frame(inputs_frame: pl.DataFrame | pl.LazyFrame, *, model: RiskModel | None = None) -> pl.DataFrame:
+def risk_scores_frame(
+    inputs_frame: pl.DataFrame | pl.LazyFrame, *, model: RiskModel | None = None, explain: bool = True
+) -> pl.DataFrame:
     """Score many households at once: `inputs_frame` is `inputs.signal_inputs_frame` (one row each)."""
     if model is None:
         from .selectors import risk_model_in_force
 
         model = risk_model_in_force()
-    return score_plan(model, inputs_frame.lazy()).collect()
+    return score_plan(model, inputs_frame.lazy(), explain=explain).collect()
 
 
-def risk_scores(households, *, as_of: dt.date | None = None, model: RiskModel | None = None) -> pl.DataFrame:
-    """Inputs and scores of a queryset of households: the city path."""
+def risk_scores(
+    households, *, as_of: dt.date | None = None, model: RiskModel | None = None, explain: bool = True
+) -> pl.DataFrame:
+    """Scores (and explanations) of a queryset of households: the city path."""
     as_of = as_of or timezone.localdate()
-    return risk_scores_frame(signal_inputs_frame(households, as_of=as_of), model=model)
+    return risk_scores_frame(signal_inputs_frame(households, as_of=as_of), model=model, explain=explain)
+
+
+# ---- the explanation as Polars expressions (a city) ----
+
+
+def _grouped(digits: pl.Expr) -> pl.Expr:
+    """A non-negative integer with thousands separators (1234567 → "1,234,567"), as `f"{n:,}"`."""
+    return (
+        digits.cast(pl.Utf8).str.reverse().str.replace_all(r"(\d{3})", "${1},").str.reverse().str.strip_chars_start(",")
+    )
+
+
+def _value_expr(name: str, language: str) -> pl.Expr:
+    """An input shown as `_value` shows it: money as yuan, counts grouped, true/false as words."""
+    words, column, item = WORDS[language], pl.col(name), INPUTS_BY_NAME[name]
+    if item.type == "bool":
+        return pl.when(column).then(pl.lit(words["yes"])).otherwise(pl.lit(words["no"]))
+    if item.type == "string":
+        return pl.when(column == "").then(pl.lit("“”")).otherwise(column)
+    sign = pl.when(column < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    if item.unit == "fen":
+        yuan = pl.concat_str(
+            [sign, _grouped(column.abs() // 100), pl.lit("."), (column.abs() % 100).cast(pl.Utf8).str.zfill(2)]
+        )
+        before, after = words["fen"].split("{value}")
+        return pl.concat_str([pl.lit(before), yuan, pl.lit(after)])
+    return pl.concat_str([sign, _grouped(column.abs())])
+
+
+def explanation_expr(model: RiskModel, language: str) -> pl.Expr:
+    """List of the lines of the signals that fired (reads the `score_plan` columns and the inputs)."""
+    lines = []
+    for signal in model.signals:
+        template = signal.explain.get(language) or signal.explain["zh"]
+        parts = []
+        for literal, name, _spec, _conversion in string.Formatter().parse(template):
+            if literal:
+                parts.append(pl.lit(literal))
+            if name:
+                parts.append(_value_expr(name, language))
+        points = pl.col(points_column(signal.name))
+        signed = pl.when(points >= 0).then(pl.lit("+")).otherwise(pl.lit("")) + points.cast(pl.Utf8)
+        before, middle = POINTS_WORDS[language].split("{text}")
+        between = middle.split("{points}")[0]
+        line = pl.concat_str([pl.lit(before), *parts, pl.lit(between), signed])
+        lines.append(pl.when(pl.col(fired_column(signal.name))).then(line).otherwise(None))
+    return pl.concat_list(lines).list.drop_nulls()
 
 
 # ---- explanation ----
@@ -154,7 +208,7 @@ def household_risk(household, *, as_of: dt.date | None = None, model: RiskModel 
     as_of = as_of or timezone.localdate()
     inputs = household_signal_inputs(household, as_of=as_of)
     frame = pl.DataFrame([inputs], schema=SCHEMA)
-    row = inputs | risk_scores_frame(frame, model=model).row(0, named=True)
+    row = inputs | risk_scores_frame(frame, model=model, explain=False).row(0, named=True)
     tier = model.tier(row["tier"])
     return HouseholdRisk(
         household_id=household.pk,

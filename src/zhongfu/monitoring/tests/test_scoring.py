@@ -8,7 +8,7 @@ import pytest
 
 from zhongfu.monitoring.inputs import SCHEMA, household_signal_inputs, signal_inputs_frame
 from zhongfu.monitoring.riskmodel import load_risk_model
-from zhongfu.monitoring.scoring import household_risk, risk_scores, risk_scores_frame, score_plan
+from zhongfu.monitoring.scoring import explanation_lines, household_risk, risk_scores, risk_scores_frame, score_plan
 from zhongfu.monitoring.services import SHIPPED_DIR, risk_model_sync
 from zhongfu.registry.models import Household
 
@@ -144,6 +144,7 @@ def test_one_household_and_the_city_agree_on_a_generated_city(family, push):
         row = by_id[household.pk]
         assert (one.score, one.tier, one.signals) == (row["score"], row["tier"], row["signals"])
         assert one.inputs == inputs_by_id[household.pk]
+        assert one.lines("zh") == row["explanation_zh"] and one.lines("en") == row["explanation_en"]
         tiers.add(one.tier)
     assert len(tiers) >= 3  # the generated city reaches several tiers, so the comparison means something
 
@@ -178,6 +179,7 @@ def test_scoring_is_one_polars_plan_without_python_functions():
     assert "python" not in plan.explain().lower() and "map" not in plan.explain().lower()
     scores = risk_scores_frame(frame, model=MODEL)
     assert scores.height == n
+    assert "python" not in score_plan(MODEL, frame.lazy(), explain=True).explain().lower()
     expected = (
         pl.when(pl.col("household_id") * 300 >= 3_000_000).then(30).otherwise(0)
         + pl.min_horizontal(pl.col("household_id") % 3, pl.lit(2)) * 10
@@ -193,3 +195,27 @@ def test_scoring_is_one_polars_plan_without_python_functions():
 def test_nothing_fired_nothing_explained(family, language):
     household, _ids = family(1)
     assert household_risk(household, as_of=AS_OF, model=MODEL).lines(language) == []
+
+
+def test_the_frame_explanation_is_the_one_household_explanation():
+    """Money, counts, true/false and the sign of the points, rendered by Polars and by Python alike."""
+    rows = []
+    for i, fen in enumerate([0, 5, 99, 100, 3_000_000, 3_800_005, 123_456_789_012, 1_000_000]):
+        row = {name: 0 for name in SCHEMA} | {"assistance_class": "", "household_id": i}
+        row |= {"medical_out_of_pocket_12m": fen, "disaster_loss_12m": fen, "home_collapsed_12m": i % 2 == 0}
+        row |= {"unemployed_members": i, "severely_disabled_members": 1, "disabled_members": 1234 * i, "size": 1}
+        row |= {"member_deaths_12m": i % 3, "education_costs_12m": fen}
+        rows.append(row)
+    negative = MODEL.text.replace("points: 15", "points: -15").replace(
+        "when: member_imprisonments_12m > 0", "when: size == 1"
+    )
+    for model in (MODEL, load_risk_model(negative)):
+        frame = pl.DataFrame(rows, schema=SCHEMA)
+        scored = risk_scores_frame(frame, model=model)
+        for row, result in zip(rows, scored.iter_rows(named=True), strict=True):
+            merged = row | result
+            for language in ("zh", "en"):
+                expected = [line.text for line in explanation_lines(model, merged, language)]
+                assert result[f"explanation_{language}"] == expected
+    assert "受灾损失 1,234,567,890.12 元，房屋倒损：是（近 12 个月）：+30" in scored["explanation_zh"][6].to_list()
+    assert any(line.endswith(": -15") for line in scored["explanation_en"][0].to_list())
