@@ -163,3 +163,18 @@ def test_a_directed_gift_is_traced_first_in_first_out(keeper, unit, today, educa
         households[2].pk,
     ]
     assert selectors.trace_donation(b)["disbursements"] == []
+
+
+def test_a_reversed_allocation_takes_no_part_in_its_budget(keeper, unit, today, education, make_household):
+    fund, budget = education
+    a = _give(keeper, unit, 1000, today, account=fund)
+    b = _give(keeper, unit, 1000, today, account=fund)
+    wrong = services.allocation_record(actor=keeper, from_account=fund, to_account=budget, amount_fen=600, date=today)
+    services.entry_reverse(actor=keeper, entry=wrong.entry, reason="拨错了")
+    services.allocation_record(actor=keeper, from_account=fund, to_account=budget, amount_fen=1500, date=today)
+    services.disbursement_record(actor=keeper, account=budget, household=make_household(), amount_fen=1200, date=today)
+    trace_a, trace_b = selectors.trace_donation(a), selectors.trace_donation(b)
+    assert (trace_a["disbursed_fen"], trace_b["disbursed_fen"]) == (1000, 200)
+    assert (trace_a["unallocated_fen"], trace_b["unallocated_fen"]) == (0, 500)
+    services.refund_record(actor=keeper, donation=b, amount_fen=500, reason="捐赠人要求", date=today)
+    assert selectors.trace_donation(b)["in_force_fen"] == 500
