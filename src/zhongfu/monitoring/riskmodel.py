@@ -121,7 +121,7 @@ def _unknown_keys(data: dict, known: set, *, signal=None) -> None:
         )
 
 
-def _no_name(node, message) -> PolicyError:
+def _refused(node, message) -> PolicyError:
     return PolicyError(message, position=node.pos)
 
 
@@ -131,9 +131,9 @@ def check_expression(text: str, wanted: str, *, signal: str, key: str):
         node = resolve(parse(text), LOCAL_INPUTS)
         for item in walk(node):
             if isinstance(item, Agg):
-                raise _no_name(item, _("a risk signal reads the household's signal inputs, not its members"))
+                raise _refused(item, _("a risk signal reads the household's signal inputs, not its members"))
             if isinstance(item, Param):
-                raise _no_name(item, _("a risk model reads no parameters: write the number itself"))
+                raise _refused(item, _("a risk model reads no parameters: write the number itself"))
             if isinstance(item, Cross):
                 raise PolicyError(_("unknown name “%(name)s”"), position=item.pos, name=item.code)
             if isinstance(item, Input) and item.name not in INPUTS_BY_NAME:
