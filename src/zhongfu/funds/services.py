@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -278,6 +278,7 @@ def _donation_create(
     provider_txn_id: str = "",
     receipt_declined: bool = False,
     memo: str = "",
+    txn_field: str = "provider_txn_id",
 ) -> Donation:
     """The core every way of receiving a gift shares: debit where the money now is (cash box or bank),
     credit the fund it is for, and record the gift with its restriction as it is today."""
@@ -287,7 +288,7 @@ def _donation_create(
     if account.unit_id != unit.pk or account.kind not in (AccountKind.GENERAL, AccountKind.RESTRICTED):
         raise InvalidInput(_("A gift is credited to a general or restricted fund of the unit."), field="account")
     if provider_txn_id and Donation.objects.filter(provider=provider, provider_txn_id=provider_txn_id).exists():
-        raise InvalidInput(_("This transaction is already recorded."), field="provider_txn_id")
+        raise InvalidInput(_("This transaction is already recorded."), field=txn_field)
     asset = standard_account(unit, CASH if channel == Channel.CASH else BANK)
     entry = _post(
         actor=actor,
@@ -297,20 +298,26 @@ def _donation_create(
         memo=memo,
         lines=[(asset, amount_fen), (account, -amount_fen)],
     )
-    donation = Donation.objects.create(
-        unit=unit,
-        donor=donor,
-        amount_fen=amount_fen,
-        channel=channel,
-        provider=provider,
-        provider_txn_id=provider_txn_id,
-        account=account,
-        directed=account.kind == AccountKind.RESTRICTED,
-        restriction=account.restriction if account.kind == AccountKind.RESTRICTED else {},
-        received_on=received_on,
-        receipt_declined=receipt_declined,
-        entry=entry,
-    )
+    try:
+        # A savepoint: two transactions recording the same transaction id at once meet the unique
+        # constraint here, and the second gets the message instead of a server error.
+        with transaction.atomic():
+            donation = Donation.objects.create(
+                unit=unit,
+                donor=donor,
+                amount_fen=amount_fen,
+                channel=channel,
+                provider=provider,
+                provider_txn_id=provider_txn_id,
+                account=account,
+                directed=account.kind == AccountKind.RESTRICTED,
+                restriction=account.restriction if account.kind == AccountKind.RESTRICTED else {},
+                received_on=received_on,
+                receipt_declined=receipt_declined,
+                entry=entry,
+            )
+    except IntegrityError:
+        raise InvalidInput(_("This transaction is already recorded."), field=txn_field) from None
     _audit(
         actor,
         "create",
@@ -353,6 +360,7 @@ def donation_record_offline(
         provider_txn_id=reference,
         receipt_declined=receipt_declined,
         memo=_text(memo, field="memo", max_length=200, required=False),
+        txn_field="bank_reference",
     )
 
 

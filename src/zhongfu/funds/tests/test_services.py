@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import OUT_COMMUNITY
+from zhongfu.accounts.models import Unit, User
 from zhongfu.accounts.roles import Role
 from zhongfu.audit.models import AuditEntry
 from zhongfu.common.errors import InvalidInput, NotFound, PermissionDenied
@@ -116,8 +117,9 @@ def test_a_gift_needs_an_offline_channel_a_past_date_and_a_fresh_bank_reference(
     assert err.value.field == "received_on"
     _give(keeper, unit, 100, today, bank_reference="B-7")
     before = _written()
-    with pytest.raises(InvalidInput, match="already recorded"):
+    with pytest.raises(InvalidInput, match="already recorded") as err:
         _give(keeper, unit, 100, today, bank_reference="B-7")
+    assert err.value.field == "bank_reference"
     assert _written() == before
 
 
@@ -302,3 +304,19 @@ def test_a_locked_period_takes_no_entry_but_a_correction_goes_in_an_open_one(kee
         services.period_lock(actor=keeper, unit=unit, month=last_month)
     reversal = services.entry_reverse(actor=keeper, entry=gift.entry, reason="退回")
     assert reversal.date == today and reversal.period.month == today.replace(day=1)
+
+
+def test_a_unit_keeps_only_its_own_books(keeper, unit, today, regions):
+    other_unit = Unit.objects.create(
+        code="union-xh", name="西湖区总工会", kind=Unit.Kind.FEDERATION, region=regions["district"]
+    )
+    other = User.objects.create(username="t_other", role=Role.UNIT_STAFF, region=regions["district"], unit=other_unit)
+    before = _written()
+    with pytest.raises(PermissionDenied):
+        _give(other, unit, 100, today)
+    gift = _give(keeper, unit, 100, today)
+    with pytest.raises(PermissionDenied):
+        services.receipt_issue(actor=other, donation=gift)
+    with pytest.raises(PermissionDenied):
+        services.entry_reverse(actor=other, entry=gift.entry, reason="越权")
+    assert _written()[0] == before[0] + 1
