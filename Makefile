@@ -52,6 +52,7 @@ db: setup
 	$(ZF) migrate --noinput -v 0
 	$(ZF) policies sync
 	$(ZF) workdays sync
+	$(ZF) monitoring_sync
 
 demo: db
 	$(ZF) demo --households $(HOUSEHOLDS) --if-empty

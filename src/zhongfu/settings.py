@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "zhongfu.enrolment",
     "zhongfu.funds",
     "zhongfu.feeds",
+    "zhongfu.monitoring",
     "zhongfu.disclosure",
     "zhongfu.demo",
 ]

@@ -24,5 +24,6 @@ urlpatterns = [
     path("notifications/", include("zhongfu.notifications.urls")),
     path("enrolment/", include("zhongfu.enrolment.urls")),
     path("feeds/", include("zhongfu.feeds.urls")),
+    path("monitoring/", include("zhongfu.monitoring.urls")),
     path("admin/", admin.site.urls),
 ]

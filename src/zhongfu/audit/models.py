@@ -85,4 +85,5 @@ OBJECT_TYPE_LABELS = {
     "enrolment_change": _("enrolment change"),
     "recovery": _("recovery"),
     "feed_batch": _("department data batch"),
+    "risk_model_version": _("risk model version"),
 }

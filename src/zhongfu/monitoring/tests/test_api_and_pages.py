@@ -10,8 +10,6 @@ from zhongfu.accounts.roles import Role
 from zhongfu.accounts.services import api_token_create
 from zhongfu.monitoring.services import risk_model_sync
 
-pytestmark = pytest.mark.urls("zhongfu.monitoring.tests.urls")
-
 
 def api(user, language="en") -> Client:
     token = api_token_create(user=user, name="test")
