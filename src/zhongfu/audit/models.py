@@ -86,4 +86,13 @@ OBJECT_TYPE_LABELS = {
     "recovery": _("recovery"),
     "feed_batch": _("department data batch"),
     "risk_model_version": _("risk model version"),
+    "donor": _("donor"),
+    "fund_account": _("fund account"),
+    "donation": _("donation"),
+    "receipt": _("receipt"),
+    "allocation": _("allocation"),
+    "disbursement": _("disbursement"),
+    "refund": _("refund"),
+    "ledger_entry": _("ledger entry"),
+    "accounting_period": _("accounting period"),
 }
