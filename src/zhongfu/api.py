@@ -27,6 +27,7 @@ from zhongfu.common.errors import DomainError, NotFound, PermissionDenied
 from zhongfu.disclosure.api import router as disclosure_router
 from zhongfu.enrolment.api import router as enrolment_router
 from zhongfu.feeds.api import router as feeds_router
+from zhongfu.funds.api import router as funds_router
 from zhongfu.monitoring.api import router as monitoring_router
 from zhongfu.notifications.api import router as notifications_router
 from zhongfu.payments.api import router as payments_router
@@ -236,3 +237,4 @@ api.add_router("/", notifications_router)
 api.add_router("/", enrolment_router)
 api.add_router("/", feeds_router)
 api.add_router("/", monitoring_router)
+api.add_router("/", funds_router)

@@ -25,5 +25,6 @@ urlpatterns = [
     path("enrolment/", include("zhongfu.enrolment.urls")),
     path("feeds/", include("zhongfu.feeds.urls")),
     path("monitoring/", include("zhongfu.monitoring.urls")),
+    path("funds/", include("zhongfu.funds.urls")),
     path("admin/", admin.site.urls),
 ]
