@@ -1,18 +1,29 @@
-"""Monitoring pages. Thin: scope through the registry's selectors, one selector, render."""
+"""Monitoring pages. Thin: scope through the selectors, one selector or service, render.
 
+The warning pages are for grid and community workers on a phone: one column, large touch targets."""
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from zhongfu.common.errors import NotFound
-from zhongfu.common.web import get_or_404
+from zhongfu.accounts.roles import RUN_SCREENING, VIEW_HOUSEHOLD, WORK_CASE
+from zhongfu.common.errors import DomainError, NotFound
+from zhongfu.common.web import form_add_domain_error, get_or_404, is_htmx, paginate
+from zhongfu.policies import selectors as policy_selectors
 from zhongfu.registry.selectors import household_get_for_user
 
+from . import runs as run_services
+from . import warning_selectors as selectors
+from . import warning_services
 from .api import language
+from .forms import WarningCloseForm, WarningFilterForm
 from .scoring import household_risk
 
 
 @login_required
-@permission_required("registry.view_household", raise_exception=True)
+@permission_required(VIEW_HOUSEHOLD, raise_exception=True)
 def household_risk_panel(request, household_id: int):
     """One household's risk score with the reason for every point; says plainly that it only advises."""
     household = get_or_404(household_get_for_user, user=request.user, household_id=household_id)
@@ -28,3 +39,132 @@ def household_risk_panel(request, household_id: int):
         "tier_label": (risk.tier_label.get(lang) or risk.tier_label.get("zh", "")) if risk and risk.tier else "",
     }
     return render(request, "monitoring/household_risk.html", context)
+
+
+# ---- warnings ----
+
+
+def _decorate(warnings) -> list:
+    names = policy_selectors.policy_names()
+    lang = language()
+    for warning in warnings:
+        warning.policy_name = names.get(warning.policy_code, warning.policy_code) if warning.policy_code else ""
+        warning.lines = warning.explanation.get(lang) or warning.explanation.get("zh") or []
+    return warnings
+
+
+@login_required
+@permission_required(VIEW_HOUSEHOLD, raise_exception=True)
+def warning_list(request):
+    form = WarningFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    warnings = selectors.warnings_for_user(user=request.user, **{k: v for k, v in filters.items() if v})
+    page = paginate(request, warnings)
+    _decorate(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "monitoring/warning_list.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+def _detail(request, warning, close_form=None, status=200):
+    from zhongfu.casework.models import Application
+
+    applications = Application.objects.filter(household_id=warning.household_id).order_by("-pk")[:20]
+    context = {
+        "warning": _decorate([warning])[0],
+        "close_form": close_form or WarningCloseForm(applications=applications),
+        "can_work": request.user.has_perm(WORK_CASE),
+    }
+    return render(request, "monitoring/warning_detail.html", context, status=status)
+
+
+@login_required
+@permission_required(VIEW_HOUSEHOLD, raise_exception=True)
+def warning_detail(request, warning_id: int):
+    warning = get_or_404(selectors.warning_get_for_user, user=request.user, warning_id=warning_id)
+    return _detail(request, warning)
+
+
+@login_required
+@permission_required(WORK_CASE, raise_exception=True)
+@require_POST
+def warning_assign(request, warning_id: int):
+    warning = get_or_404(selectors.warning_get_for_user, user=request.user, warning_id=warning_id)
+    try:
+        warning_services.warning_assign(actor=request.user, warning_id=warning.pk)
+    except DomainError as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, _("The warning is yours to visit."))
+    return redirect("monitoring:warning_detail", warning.pk)
+
+
+@login_required
+@permission_required(WORK_CASE, raise_exception=True)
+@require_POST
+def warning_close(request, warning_id: int):
+    from zhongfu.casework.models import Application
+
+    warning = get_or_404(selectors.warning_get_for_user, user=request.user, warning_id=warning_id)
+    applications = Application.objects.filter(household_id=warning.household_id).order_by("-pk")[:20]
+    form = WarningCloseForm(request.POST, applications=applications)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            warning_services.warning_close(
+                actor=request.user,
+                warning_id=warning.pk,
+                outcome=data["outcome"],
+                application_id=data["application"],
+                note=data["note"],
+                feedback_feed=data["feedback_feed"],
+            )
+        except DomainError as e:
+            form_add_domain_error(form, e)
+        else:
+            messages.success(request, _("The warning is closed."))
+            return redirect("monitoring:warning_list")
+    return _detail(request, warning, close_form=form, status=422)
+
+
+@login_required
+@permission_required(VIEW_HOUSEHOLD, raise_exception=True)
+def warning_figures(request):
+    rows = selectors.warning_figures(user=request.user)
+    return render(request, "monitoring/warning_figures.html", {"rows": rows})
+
+
+# ---- runs ----
+
+
+@login_required
+@permission_required(RUN_SCREENING, raise_exception=True)
+def runs(request):
+    return render(request, "monitoring/runs.html", {"runs": selectors.monitoring_runs_recent(user=request.user)})
+
+
+@login_required
+@permission_required(RUN_SCREENING, raise_exception=True)
+@require_POST
+def run_start(request):
+    try:
+        run = run_services.monitoring_run_start(actor=request.user)
+    except DomainError as e:
+        messages.error(request, str(e))
+        return redirect("monitoring:runs")
+    return redirect("monitoring:run_detail", run.pk)
+
+
+@login_required
+@permission_required(RUN_SCREENING, raise_exception=True)
+def run_detail(request, run_id: int):
+    run = get_or_404(selectors.monitoring_run_get, user=request.user, run_id=run_id)
+    rows = [{"kind": kind, "label": label, **run.summary.get(kind, {})} for kind, label in _kind_choices()]
+    template = "monitoring/_run_status.html" if is_htmx(request) else "monitoring/run_detail.html"
+    return render(request, template, {"run": run, "summary_rows": rows})
+
+
+def _kind_choices():
+    from .models import WarningKind
+
+    return WarningKind.choices

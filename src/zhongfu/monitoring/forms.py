@@ -1,0 +1,45 @@
+"""Forms of the warning pages: filters of the list, the close form."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from zhongfu.common.web import StyledFormMixin
+from zhongfu.feeds.schemas import FEED_CHOICES
+
+from .models import Tier, WarningKind, WarningOutcome, WarningStatus
+from .warning_selectors import DUE_FILTERS
+
+DUE_LABELS = {"overdue": _("overdue"), "due": _("due today or earlier"), "open": _("any due date")}
+
+
+class WarningFilterForm(StyledFormMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("kind"), required=False, choices=[("", _("every kind")), *WarningKind.choices])
+    tier = forms.ChoiceField(label=_("tier"), required=False, choices=[("", _("every tier")), *Tier.choices])
+    status = forms.ChoiceField(
+        label=_("status"), required=False, choices=[("", _("not closed")), *WarningStatus.choices]
+    )
+    due = forms.ChoiceField(
+        label=_("due"),
+        required=False,
+        choices=[("", _("any due date"))] + [(key, DUE_LABELS[key]) for key in DUE_FILTERS if key != "open"],
+    )
+
+
+class WarningCloseForm(StyledFormMixin, forms.Form):
+    outcome = forms.ChoiceField(label=_("outcome"), choices=WarningOutcome.choices, widget=forms.RadioSelect)
+    application = forms.TypedChoiceField(label=_("application"), required=False, coerce=int, empty_value=None)
+    note = forms.CharField(
+        label=_("note"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Helped: the referral (to whom, for what). Data wrong: what is wrong — the department is told."),
+    )
+    feedback_feed = forms.ChoiceField(
+        label=_("department data to correct"), required=False, choices=[("", "—"), *FEED_CHOICES]
+    )
+
+    def __init__(self, *args, applications=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["application"].choices = [("", "—")] + [(a.pk, a.number) for a in applications]
+        self.fields["outcome"].widget.attrs["class"] = "form-check-input"
