@@ -1,5 +1,313 @@
-"""Funds endpoints of the JSON API (accounts, offline gifts, receipts, allocations, a gift's trace)."""
+"""Funds endpoints of the JSON API. Thin: find the record in the books the caller keeps, then one service.
 
-from ninja import Router
+GET /funds/accounts (the accounts of the units you keep, with balances), POST /funds/donations (an offline
+gift, with a new donor or a registered one), GET /funds/donations/{id}/trace (what the gift paid for,
+recipients masked), POST /funds/allocations (fund → budget, within its restriction and balance), POST
+/funds/donations/{id}/receipt (issue the next numbered receipt). Money is integer fen (`amount_fen`); a
+float, zero or a negative amount is refused naming the field. Only bookkeepers (services.can_keep_books)
+may call these: others get 403; another unit's account or gift is 404.
+"""
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from ninja import Field, Path, Query, Router, Schema, Status
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StringConstraints
+
+from zhongfu.common.errors import InvalidInput, PermissionDenied
+from zhongfu.common.money import fen_to_yuan_text
+from zhongfu.registry.api import WRITE_ERRORS
+from zhongfu.registry.api import ErrorOut as E
+
+from . import selectors, services, tokens
 
 router = Router(tags=["funds"])
+
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+_NO_NUL = r"^[^\x00]*$"
+READ_ERRORS = frozenset({401, 403, 404, 422})
+ACT_ERRORS = frozenset({401, 403, 404, 422})
+
+
+def _text(max_length: int):
+    return Annotated[str, StringConstraints(max_length=max_length, pattern=_NO_NUL)]
+
+
+Fen = Annotated[StrictInt, Field(le=services.MAX_FEN, description="integer fen, more than zero")]
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class AccountOut(Schema):
+    id: int
+    unit_id: int
+    unit_code: str
+    code: str
+    name: str
+    kind: str = Field(..., description="bank | general | restricted | budget")
+    parent_id: int | None
+    restriction_project: str
+    restriction_region_prefix: str
+    restriction_group: str
+    balance_fen: int
+    balance_yuan: str = Field(..., description="the balance as yuan text, e.g. 1,300.50")
+
+
+class AccountQuery(Schema):
+    unit_id: int | None = Field(None, ge=1, le=MAX_ID, description="one unit; by default every unit you keep")
+
+
+class DonorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["person", "organisation"]
+    name: _text(100)
+    uscc: _text(30) = Field("", description="unified social credit code (organisations only), checked")
+    anonymous: StrictBool = False
+    consent_to_name: StrictBool = Field(False, description="may be named publicly (never when anonymous)")
+    alias: _text(60) = ""
+
+
+class DonationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit_id: BodyId
+    amount_fen: Fen
+    channel: Literal["cash", "transfer"]
+    received_on: dt.date
+    donor_id: BodyId | None = Field(None, description="a registered donor; or give new_donor; neither: anonymous")
+    new_donor: DonorIn | None = None
+    account_id: BodyId | None = Field(None, description="a restricted fund (directed); by default the general fund")
+    bank_reference: _text(64) = Field("", description="a transfer's bank reference, recorded once only")
+    receipt_declined: StrictBool = False
+    memo: _text(200) = ""
+
+
+class DonationOut(Schema):
+    id: int
+    unit_id: int
+    donor_id: int | None
+    anonymous: bool
+    amount_fen: int
+    channel: str
+    account_id: int
+    account_code: str
+    directed: bool
+    received_on: dt.date
+    receipt_declined: bool
+    entry_id: int
+
+
+class AllocationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    from_account_id: BodyId
+    to_account_id: BodyId
+    amount_fen: Fen
+    date: dt.date
+    memo: _text(200) = ""
+
+
+class AllocationOut(Schema):
+    id: int
+    from_account_id: int
+    to_account_id: int
+    amount_fen: int
+    entry_id: int
+    date: dt.date
+
+
+class ReceiptOut(Schema):
+    id: int
+    number: str = Field(..., description="YYYY-NNNNNN, gapless per unit and year")
+    donation_id: int
+    donor_name: str = Field(..., description="empty for an anonymous gift")
+    amount_fen: int
+    issued_on: dt.date
+    handler: str
+    trace_url: str = Field(..., description="the signed link printed on the receipt: the gift's trace, no login")
+
+
+class TraceAllocationOut(Schema):
+    allocation_id: int
+    to_account: str
+    date: dt.date
+    amount_fen: int
+
+
+class RecipientOut(Schema):
+    household_id: int
+    name_masked: str
+    community: str
+
+
+class TraceDisbursementOut(Schema):
+    disbursement_id: int
+    allocation_id: int
+    date: dt.date
+    amount_fen: int
+    recipient: RecipientOut
+
+
+class TraceOut(Schema):
+    donation_id: int
+    amount_fen: int
+    in_force_fen: int = Field(..., description="the gift less its refunds (0 when reversed)")
+    refunded_fen: int
+    allocations: list[TraceAllocationOut]
+    disbursements: list[TraceDisbursementOut]
+    unallocated_fen: int
+    disbursed_fen: int
+
+
+def _books(request) -> None:
+    if not services.can_keep_books(request.auth):
+        raise PermissionDenied(_("Only the staff of a unit keep its fund accounts."))
+
+
+def _trace_url(request, donation_id: int) -> str:
+    return request.build_absolute_uri(reverse("funds:trace_signed", args=[tokens.sign(donation_id)]))
+
+
+def _donation_out(d) -> dict:
+    return {
+        "id": d.pk,
+        "unit_id": d.unit_id,
+        "donor_id": d.donor_id,
+        "anonymous": d.anonymous,
+        "amount_fen": d.amount_fen,
+        "channel": d.channel,
+        "account_id": d.account_id,
+        "account_code": d.account.code,
+        "directed": d.directed,
+        "received_on": d.received_on,
+        "receipt_declined": d.receipt_declined,
+        "entry_id": d.entry_id,
+    }
+
+
+@router.get("/funds/accounts", response={200: list[AccountOut], READ_ERRORS: E}, summary="Fund accounts and balances")
+def account_list(request, query: Query[AccountQuery]):
+    _books(request)
+    if query.unit_id is not None:
+        units = [selectors.unit_for_books(user=request.auth, unit_id=query.unit_id)]
+    else:
+        units = list(selectors.units_kept_by(request.auth))
+    out = []
+    for unit in units:
+        for row in selectors.unit_balances(unit):
+            a = row["account"]
+            out.append(
+                {
+                    "id": a.pk,
+                    "unit_id": unit.pk,
+                    "unit_code": unit.code,
+                    "code": a.code,
+                    "name": str(a.name),
+                    "kind": a.kind,
+                    "parent_id": a.parent_id,
+                    "restriction_project": a.restriction_project,
+                    "restriction_region_prefix": a.restriction_region_prefix,
+                    "restriction_group": a.restriction_group,
+                    "balance_fen": row["balance_fen"],
+                    "balance_yuan": fen_to_yuan_text(row["balance_fen"]),
+                }
+            )
+    return out
+
+
+@router.post("/funds/donations", response={201: DonationOut, WRITE_ERRORS: E}, summary="Record an offline gift")
+def donation_create(request, payload: DonationIn):
+    _books(request)
+    unit = selectors.unit_for_books(user=request.auth, unit_id=payload.unit_id)
+    if payload.donor_id is not None and payload.new_donor is not None:
+        raise InvalidInput(_("Give a registered donor or a new one, not both."), field="new_donor")
+    donor = None
+    if payload.donor_id is not None:
+        donor = selectors.donors_for_unit(unit).filter(pk=payload.donor_id).first()
+        if donor is None:
+            raise InvalidInput(_("No such donor of this unit."), field="donor_id")
+    account = None
+    if payload.account_id is not None:
+        account = selectors.gift_accounts(unit).filter(pk=payload.account_id).first()
+        if account is None:
+            raise InvalidInput(_("A gift is credited to a general or restricted fund of the unit."), field="account_id")
+    donation = services.donation_record_offline_with_donor(
+        actor=request.auth,
+        unit=unit,
+        new_donor=payload.new_donor.model_dump() if payload.new_donor else None,
+        donor=donor,
+        amount_fen=payload.amount_fen,
+        channel=payload.channel,
+        received_on=payload.received_on,
+        account=account,
+        bank_reference=payload.bank_reference,
+        receipt_declined=payload.receipt_declined,
+        memo=payload.memo,
+    )
+    return Status(201, _donation_out(donation))
+
+
+@router.get(
+    "/funds/donations/{donation_id}/trace",
+    response={200: TraceOut, READ_ERRORS: E},
+    summary="What a gift paid for (first in, first out; recipients masked)",
+)
+def donation_trace(request, donation_id: Id):
+    _books(request)
+    donation = selectors.donation_for_books(user=request.auth, donation_id=donation_id)
+    return selectors.trace_donation(donation)
+
+
+@router.post(
+    "/funds/allocations", response={201: AllocationOut, WRITE_ERRORS: E}, summary="Allocate from a fund to a budget"
+)
+def allocation_create(request, payload: AllocationIn):
+    _books(request)
+    from_account = selectors.account_for_books(user=request.auth, account_id=payload.from_account_id)
+    to_account = selectors.account_for_books(user=request.auth, account_id=payload.to_account_id)
+    allocation = services.allocation_record(
+        actor=request.auth,
+        from_account=from_account,
+        to_account=to_account,
+        amount_fen=payload.amount_fen,
+        date=payload.date,
+        memo=payload.memo,
+    )
+    return Status(
+        201,
+        {
+            "id": allocation.pk,
+            "from_account_id": allocation.from_account_id,
+            "to_account_id": allocation.to_account_id,
+            "amount_fen": allocation.amount_fen,
+            "entry_id": allocation.entry_id,
+            "date": allocation.entry.date,
+        },
+    )
+
+
+@router.post(
+    "/funds/donations/{donation_id}/receipt",
+    response={201: ReceiptOut, ACT_ERRORS: E},
+    summary="Issue the gift's numbered receipt",
+)
+def receipt_create(request, donation_id: Id):
+    _books(request)
+    donation = selectors.donation_for_books(user=request.auth, donation_id=donation_id)
+    receipt = services.receipt_issue(actor=request.auth, donation=donation)
+    return Status(
+        201,
+        {
+            "id": receipt.pk,
+            "number": receipt.code,
+            "donation_id": donation.pk,
+            "donor_name": receipt.donor_name,
+            "amount_fen": receipt.amount_fen,
+            "issued_on": receipt.issued_on,
+            "handler": request.auth.get_username(),
+            "trace_url": _trace_url(request, donation.pk),
+        },
+    )

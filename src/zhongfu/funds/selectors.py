@@ -9,12 +9,26 @@ entry that was reversed, and its reversal, take no part, as if neither had happe
 
 from collections import defaultdict
 
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 
+from zhongfu.accounts.models import Unit
+from zhongfu.accounts.roles import Role
+from zhongfu.common.errors import NotFound
 from zhongfu.common.personal_data import mask_name
 from zhongfu.registry.models import Membership
 
-from .models import AccountKind, Allocation, Disbursement, Donation, FundAccount, LedgerLine, Refund
+from .models import (
+    AccountKind,
+    Allocation,
+    Disbursement,
+    Donation,
+    Donor,
+    FundAccount,
+    LedgerEntry,
+    LedgerLine,
+    Receipt,
+    Refund,
+)
 
 _LIVE = Q(entry__reversed_by__isnull=True)
 
@@ -164,3 +178,143 @@ def trace_donation(donation: Donation) -> dict:
         "unallocated_fen": end - start - allocated,
         "disbursed_fen": sum(d["amount_fen"] for d in out_disbursements),
     }
+
+
+# --- what a bookkeeper may see (pages and API) -----------------------------------------------------------
+# Another unit's books are "not found", like a record outside the region scope: nothing leaks.
+
+
+def units_kept_by(user):
+    """The units whose books the user keeps: the city administrator's, every unit; staff, their own."""
+    if user.role == Role.CITY_ADMIN:
+        return Unit.objects.order_by("code")
+    return Unit.objects.filter(pk=user.unit_id)
+
+
+def unit_for_books(*, user, unit_id: int) -> Unit:
+    unit = units_kept_by(user).filter(pk=unit_id).first()
+    if unit is None:
+        raise NotFound()
+    return unit
+
+
+def account_for_books(*, user, account_id: int) -> FundAccount:
+    account = FundAccount.objects.select_related("unit").filter(pk=account_id, unit__in=units_kept_by(user)).first()
+    if account is None:
+        raise NotFound()
+    return account
+
+
+def donation_for_books(*, user, donation_id: int) -> Donation:
+    donation = (
+        Donation.objects.select_related("unit", "donor", "account", "entry")
+        .filter(pk=donation_id, unit__in=units_kept_by(user))
+        .first()
+    )
+    if donation is None:
+        raise NotFound()
+    return donation
+
+
+def receipt_for_books(*, user, receipt_id: int) -> Receipt:
+    receipt = (
+        Receipt.objects.select_related("unit", "donation", "handler")
+        .filter(pk=receipt_id, unit__in=units_kept_by(user))
+        .first()
+    )
+    if receipt is None:
+        raise NotFound()
+    return receipt
+
+
+def entry_for_books(*, user, entry_id: int) -> LedgerEntry:
+    entry = LedgerEntry.objects.filter(pk=entry_id, unit__in=units_kept_by(user)).first()
+    if entry is None:
+        raise NotFound()
+    return entry
+
+
+def donors_for_unit(unit):
+    """The donors a unit's officers pick from: those who gave to it and those its staff registered."""
+    return Donor.objects.filter(Q(donations__unit=unit) | Q(created_by__unit=unit)).distinct().order_by("name")
+
+
+def donation_list(unit):
+    return (
+        Donation.objects.filter(unit=unit)
+        .select_related("donor", "account", "entry__reversed_by")
+        .prefetch_related("receipts")
+        .order_by("-entry_id")
+    )
+
+
+def ledger_entries(unit):
+    """The unit's entries, newest first, with their lines and whether they were reversed."""
+    return (
+        LedgerEntry.objects.filter(unit=unit)
+        .select_related("created_by", "reverses")
+        .prefetch_related("lines__account")
+        .annotate(reversed_id=F("reversed_by__id"))
+        .order_by("-pk")
+    )
+
+
+def gift_accounts(unit):
+    """The funds a gift may be credited to: the general fund (the default) and the restricted ones."""
+    return FundAccount.objects.filter(unit=unit, kind__in=[AccountKind.GENERAL, AccountKind.RESTRICTED]).order_by(
+        "code"
+    )
+
+
+# --- public disclosure -----------------------------------------------------------------------------------
+
+
+def _sums(qs, key: str) -> dict[int, int]:
+    return dict(qs.values_list(key).annotate(s=Sum("amount_fen")).values_list(key, "s"))
+
+
+def unit_disclosure(unit) -> dict:
+    """What a unit discloses, per fund, to the fen: raised (live gifts less live refunds), allocated (out of
+    a fund; into a budget), spent (paid to households from a budget) and the balance. Donors appear only
+    when they consented to be named, by alias when they have one; the totals count every gift."""
+    raised = _sums(Donation.objects.filter(_LIVE, unit=unit), "account")
+    for account_id, fen in _sums(Refund.objects.filter(_LIVE, donation__unit=unit), "donation__account").items():
+        raised[account_id] = raised.get(account_id, 0) - fen
+    allocated_out = _sums(Allocation.objects.filter(_LIVE, from_account__unit=unit), "from_account")
+    allocated_in = _sums(Allocation.objects.filter(_LIVE, to_account__unit=unit), "to_account")
+    spent = _sums(Disbursement.objects.filter(_LIVE, account__unit=unit), "account")
+    funds = []
+    for row in unit_balances(unit):
+        account = row["account"]
+        if not account.is_fund:
+            continue
+        pk = account.pk
+        funds.append(
+            {
+                "account": account,
+                "raised_fen": raised.get(pk, 0),
+                "allocated_fen": allocated_in.get(pk, 0)
+                if account.kind == AccountKind.BUDGET
+                else allocated_out.get(pk, 0),
+                "spent_fen": spent.get(pk, 0),
+                "balance_fen": row["balance_fen"],
+            }
+        )
+    named = {}
+    for donation in Donation.objects.filter(_LIVE, unit=unit, donor__isnull=False).select_related("donor"):
+        name = donation.donor.public_name
+        if name:
+            named[name] = named.get(name, 0) + donation.amount_fen
+    return {
+        "unit": unit,
+        "funds": funds,
+        "raised_fen": sum(f["raised_fen"] for f in funds),
+        "allocated_fen": sum(allocated_out.values()),
+        "spent_fen": sum(spent.values()),
+        "balance_fen": sum(f["balance_fen"] for f in funds),
+        "named_donors": sorted(named.items(), key=lambda item: (-item[1], item[0])),
+    }
+
+
+def unit_accounts(unit):
+    return FundAccount.objects.filter(unit=unit).order_by("code")

@@ -8,7 +8,7 @@ account's row (`select_for_update`), so two concurrent spenders of one account a
 other and the second sees what the first left."""
 
 import datetime as dt
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from django.db import IntegrityError, connection, transaction
@@ -20,6 +20,7 @@ from zhongfu.accounts.roles import Role
 from zhongfu.audit.services import audit_record
 from zhongfu.common.errors import InvalidInput, NotFound, PermissionDenied
 from zhongfu.common.identifiers import validate_uscc
+from zhongfu.common.money import yuan_to_fen
 from zhongfu.registry.models import Household
 
 from . import selectors
@@ -83,6 +84,23 @@ def _fen(value, *, field: str) -> int:
     if value <= 0:
         raise InvalidInput(_("An amount must be more than zero."), field=field)
     return value
+
+
+# Far above any real gift; keeps a typed amount inside the database's 64-bit column.
+MAX_FEN = 10**13
+
+
+def parse_yuan(text, *, field: str = "amount") -> int:
+    """A yuan amount typed by a person ('200', '1,300.50') as fen, exactly: more than two decimals, zero,
+    a negative amount or something that is not a number is refused, naming the field."""
+    try:
+        fen = yuan_to_fen(text, field=field)
+    except (InvalidOperation, ValueError, OverflowError):
+        # Decimal('Infinity') or an exponent too large to quantize.
+        raise InvalidInput(_("Not an amount of money: %(value)s"), field=field, value=str(text)[:40]) from None
+    if fen > MAX_FEN:
+        raise InvalidInput(_("The amount is too large."), field=field)
+    return _fen(fen, field=field)
 
 
 def _date(value, *, field: str) -> dt.date:
@@ -364,6 +382,23 @@ def donation_record_offline(
     )
 
 
+_DONOR_FIELDS = ("kind", "name", "uscc", "anonymous", "consent_to_name", "alias")
+
+
+@transaction.atomic
+def donation_record_offline_with_donor(*, actor, unit: Unit, new_donor: dict | None = None, **gift) -> Donation:
+    """Record an offline gift, registering its donor first when `new_donor` is given (the fields of
+    `donor_register`): both or neither are written. A new donor's errors name their field as `donor_<field>`."""
+    if new_donor is not None:
+        _require_books(actor, unit)
+        try:
+            gift["donor"] = donor_register(actor=actor, **{k: new_donor[k] for k in _DONOR_FIELDS if k in new_donor})
+        except InvalidInput as e:
+            e.field = f"donor_{e.field}" if e.field else None
+            raise
+    return donation_record_offline(actor=actor, unit=unit, **gift)
+
+
 # --- receipts --------------------------------------------------------------------------------------------
 
 
@@ -413,6 +448,21 @@ def receipt_withdraw(*, actor, receipt: Receipt, reason: str) -> Receipt:
     receipt.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_reason"])
     _audit(actor, "withdraw", "receipt", receipt, {"number": receipt.code}, reason=reason)
     return receipt
+
+
+@transaction.atomic
+def receipt_decline(*, actor, donation: Donation) -> Donation:
+    """Record that the donor declined a receipt for this gift (a gift with a valid receipt cannot)."""
+    _require_books(actor, donation.unit)
+    donation = Donation.objects.select_for_update(of=("self",)).get(pk=donation.pk)
+    if donation.receipt_declined:
+        raise InvalidInput(_("The donor already declined a receipt for this gift."), field="donation")
+    if donation.receipts.filter(withdrawn_at__isnull=True).exists():
+        raise InvalidInput(_("This gift has a receipt: withdraw it first."), field="donation")
+    donation.receipt_declined = True
+    donation.save(update_fields=["receipt_declined"])
+    _audit(actor, "update", "donation", donation, {"receipt_declined": True})
+    return donation
 
 
 # --- money out -------------------------------------------------------------------------------------------

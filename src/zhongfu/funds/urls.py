@@ -1,7 +1,24 @@
 """Pages of the funds app: officers' accounts, gifts, receipts, allocations and ledger; a donor's trace by a
 signed link; the public disclosure page per unit."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "funds"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("units/<int:unit_id>/", views.accounts, name="accounts"),
+    path("units/<int:unit_id>/donations/", views.donation_list, name="donations"),
+    path("units/<int:unit_id>/donations/new/", views.donation_new, name="donation_new"),
+    path("units/<int:unit_id>/allocate/", views.allocation_new, name="allocation_new"),
+    path("units/<int:unit_id>/ledger/", views.ledger, name="ledger"),
+    path("donations/<int:donation_id>/", views.donation_detail, name="donation"),
+    path("donations/<int:donation_id>/trace/", views.trace, name="trace"),
+    path("donations/<int:donation_id>/<slug:action>/", views.donation_act, name="donation_act"),
+    path("receipts/<int:receipt_id>/", views.receipt_print, name="receipt"),
+    path("receipts/<int:receipt_id>/withdraw/", views.receipt_withdraw, name="receipt_withdraw"),
+    path("entries/<int:entry_id>/reverse/", views.entry_reverse, name="entry_reverse"),
+    path("trace/<str:token>/", views.trace_signed, name="trace_signed"),
+    path("public/<str:unit_code>/", views.disclosure, name="disclosure"),
+]

@@ -1,0 +1,82 @@
+"""Forms of the funds pages. They parse what a person types; the rules are the services'. An amount is
+typed in yuan and parsed exactly to fen by `services.parse_yuan`."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from zhongfu.common.errors import InvalidInput
+from zhongfu.common.web import StyledFormMixin
+
+from . import services
+from .models import AccountKind, Channel, DonorKind
+
+
+class _YuanField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            return services.parse_yuan(value)
+        except InvalidInput as e:
+            raise forms.ValidationError(str(e)) from None
+
+
+class GiftForm(StyledFormMixin, forms.Form):
+    donor = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("donor"), empty_label=_("— anonymous, or a new donor below —")
+    )
+    donor_kind = forms.ChoiceField(choices=[("", "—"), *DonorKind.choices], required=False, label=_("new donor: kind"))
+    donor_name = forms.CharField(max_length=100, required=False, label=_("new donor: name"))
+    donor_uscc = forms.CharField(max_length=30, required=False, label=_("unified social credit code"))
+    donor_anonymous = forms.BooleanField(required=False, label=_("anonymous"))
+    donor_consent_to_name = forms.BooleanField(required=False, label=_("consents to be named"))
+    donor_alias = forms.CharField(max_length=60, required=False, label=_("alias"))
+    amount = _YuanField(max_length=40, label=_("amount (yuan)"))
+    channel = forms.ChoiceField(
+        choices=[(Channel.CASH, Channel.CASH.label), (Channel.TRANSFER, Channel.TRANSFER.label)]
+    )
+    account = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("fund"), empty_label=_("General fund (undirected)")
+    )
+    received_on = forms.DateField(label=_("received on"), widget=forms.DateInput(attrs={"type": "date"}))
+    bank_reference = forms.CharField(max_length=64, required=False, label=_("bank reference"))
+    receipt_declined = forms.BooleanField(required=False, label=_("receipt declined"))
+    memo = forms.CharField(max_length=200, required=False, label=_("memo"))
+
+    def __init__(self, *args, donors, accounts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["donor"].queryset = donors
+        self.fields["account"].queryset = accounts.exclude(kind=AccountKind.GENERAL)
+        self.fields["channel"].label = _("channel")
+        self.initial.setdefault("received_on", timezone.localdate())
+
+    def new_donor(self) -> dict | None:
+        data = self.cleaned_data
+        if data.get("donor") or not data.get("donor_kind"):
+            return None
+        return {
+            "kind": data["donor_kind"],
+            "name": data["donor_name"],
+            "uscc": data["donor_uscc"],
+            "anonymous": data["donor_anonymous"],
+            "consent_to_name": data["donor_consent_to_name"],
+            "alias": data["donor_alias"],
+        }
+
+
+class AllocationForm(StyledFormMixin, forms.Form):
+    from_account = forms.ModelChoiceField(queryset=None, label=_("from the fund"))
+    to_account = forms.ModelChoiceField(queryset=None, label=_("to the budget"))
+    amount = _YuanField(max_length=40, label=_("amount (yuan)"))
+    date = forms.DateField(label=_("date"), widget=forms.DateInput(attrs={"type": "date"}))
+    memo = forms.CharField(max_length=200, required=False, label=_("memo"))
+
+    def __init__(self, *args, accounts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from_account"].queryset = accounts.filter(kind__in=[AccountKind.GENERAL, AccountKind.RESTRICTED])
+        self.fields["to_account"].queryset = accounts.filter(kind=AccountKind.BUDGET)
+        self.initial.setdefault("date", timezone.localdate())
+
+
+class ReasonForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(max_length=200, label=_("reason"))

@@ -1,0 +1,265 @@
+"""Funds pages. Thin: find the record in the books the user keeps (another unit's is 404), call one service,
+render. A domain error comes back as the same page with the message next to its field, status 400, and
+nothing written. The trace by signed link and the unit's disclosure page need no login."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from zhongfu.accounts.models import Unit
+from zhongfu.common.errors import DomainError, PermissionDenied
+from zhongfu.common.web import form_add_domain_error, get_or_404, paginate
+
+from . import selectors, services, tokens
+from .forms import AllocationForm, GiftForm, ReasonForm
+from .models import Donation
+
+# A service names the fen it was given; the form asks for yuan.
+_FORM_FIELDS = {"amount_fen": "amount", "account": "account", "to_account": "to_account"}
+
+
+def _require_books(user) -> None:
+    if not services.can_keep_books(user):
+        raise DjangoPermissionDenied
+
+
+def _form_error(form, error: DomainError) -> None:
+    if error.field in _FORM_FIELDS:
+        error.field = _FORM_FIELDS[error.field]
+    form_add_domain_error(form, error)
+
+
+def _unit(request, unit_id: int) -> Unit:
+    _require_books(request.user)
+    return get_or_404(selectors.unit_for_books, user=request.user, unit_id=unit_id)
+
+
+def trace_url(request, donation: Donation) -> str:
+    return request.build_absolute_uri(reverse("funds:trace_signed", args=[tokens.sign(donation.pk)]))
+
+
+# --- accounts --------------------------------------------------------------------------------------------
+
+
+@login_required
+def index(request):
+    _require_books(request.user)
+    units = selectors.units_kept_by(request.user)
+    if request.user.unit_id and units.filter(pk=request.user.unit_id).exists():
+        return redirect("funds:accounts", request.user.unit_id)
+    return render(request, "funds/index.html", {"units": units})
+
+
+@login_required
+def accounts(request, unit_id: int):
+    unit = _unit(request, unit_id)
+    rows = selectors.unit_balances(unit)
+    return render(request, "funds/accounts.html", {"unit": unit, "rows": rows})
+
+
+# --- gifts and receipts ----------------------------------------------------------------------------------
+
+
+@login_required
+def donation_list(request, unit_id: int):
+    unit = _unit(request, unit_id)
+    page = paginate(request, selectors.donation_list(unit))
+    return render(request, "funds/donation_list.html", {"unit": unit, "page": page})
+
+
+@login_required
+def donation_new(request, unit_id: int):
+    unit = _unit(request, unit_id)
+    form = GiftForm(
+        request.POST or None,
+        donors=selectors.donors_for_unit(unit),
+        accounts=selectors.gift_accounts(unit),
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                donation = services.donation_record_offline_with_donor(
+                    actor=request.user,
+                    unit=unit,
+                    new_donor=form.new_donor(),
+                    donor=data["donor"],
+                    amount_fen=data["amount"],
+                    channel=data["channel"],
+                    received_on=data["received_on"],
+                    account=data["account"],
+                    bank_reference=data["bank_reference"],
+                    receipt_declined=data["receipt_declined"],
+                    memo=data["memo"],
+                )
+            except PermissionDenied:
+                raise DjangoPermissionDenied from None
+            except DomainError as e:
+                _form_error(form, e)
+            else:
+                messages.success(request, _("The gift is recorded."))
+                return redirect("funds:donation", donation.pk)
+        status = 400
+    return render(request, "funds/donation_form.html", {"unit": unit, "form": form}, status=status)
+
+
+def _donation_page(request, donation, *, error: str = "", status: int = 200):
+    context = {
+        "donation": donation,
+        "unit": donation.unit,
+        "receipts": donation.receipts.select_related("handler").order_by("pk"),
+        "trace": selectors.trace_donation(donation),
+        "reversed": hasattr(donation.entry, "reversed_by"),
+        "trace_url": trace_url(request, donation),
+        "reason_form": ReasonForm(),
+        "error": error,
+    }
+    return render(request, "funds/donation_detail.html", context, status=status)
+
+
+@login_required
+def donation_detail(request, donation_id: int):
+    _require_books(request.user)
+    donation = get_or_404(selectors.donation_for_books, user=request.user, donation_id=donation_id)
+    return _donation_page(request, donation)
+
+
+@login_required
+@require_POST
+def donation_act(request, donation_id: int, action: str):
+    """Issue the gift's receipt, or record that the donor declined one."""
+    _require_books(request.user)
+    donation = get_or_404(selectors.donation_for_books, user=request.user, donation_id=donation_id)
+    act = {"receipt": services.receipt_issue, "decline": services.receipt_decline}.get(action)
+    if act is None:
+        raise Http404()
+    try:
+        act(actor=request.user, donation=donation)
+    except PermissionDenied:
+        raise DjangoPermissionDenied from None
+    except DomainError as e:
+        return _donation_page(request, donation, error=str(e), status=400)
+    messages.success(request, _("Done."))
+    return redirect("funds:donation", donation.pk)
+
+
+@login_required
+@require_POST
+def receipt_withdraw(request, receipt_id: int):
+    _require_books(request.user)
+    receipt = get_or_404(selectors.receipt_for_books, user=request.user, receipt_id=receipt_id)
+    form = ReasonForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError(_("Give the reason for the withdrawal."), field="reason")
+        services.receipt_withdraw(actor=request.user, receipt=receipt, reason=form.cleaned_data["reason"])
+    except PermissionDenied:
+        raise DjangoPermissionDenied from None
+    except DomainError as e:
+        return _donation_page(request, receipt.donation, error=str(e), status=400)
+    messages.success(request, _("Receipt %(code)s withdrawn.") % {"code": receipt.code})
+    return redirect("funds:donation", receipt.donation_id)
+
+
+@login_required
+def receipt_print(request, receipt_id: int):
+    _require_books(request.user)
+    receipt = get_or_404(selectors.receipt_for_books, user=request.user, receipt_id=receipt_id)
+    context = {"receipt": receipt, "donation": receipt.donation, "trace_url": trace_url(request, receipt.donation)}
+    return render(request, "funds/receipt.html", context)
+
+
+# --- money out and the ledger ----------------------------------------------------------------------------
+
+
+@login_required
+def allocation_new(request, unit_id: int):
+    unit = _unit(request, unit_id)
+    form = AllocationForm(request.POST or None, accounts=selectors.unit_accounts(unit))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.allocation_record(
+                    actor=request.user,
+                    from_account=data["from_account"],
+                    to_account=data["to_account"],
+                    amount_fen=data["amount"],
+                    date=data["date"],
+                    memo=data["memo"],
+                )
+            except PermissionDenied:
+                raise DjangoPermissionDenied from None
+            except DomainError as e:
+                _form_error(form, e)
+            else:
+                messages.success(request, _("The allocation is recorded."))
+                return redirect("funds:accounts", unit.pk)
+        status = 400
+    return render(request, "funds/allocation_form.html", {"unit": unit, "form": form}, status=status)
+
+
+def _ledger_page(request, unit, *, error: str = "", status: int = 200):
+    page = paginate(request, selectors.ledger_entries(unit), per_page=50)
+    context = {"unit": unit, "page": page, "reason_form": ReasonForm(), "error": error}
+    return render(request, "funds/ledger.html", context, status=status)
+
+
+@login_required
+def ledger(request, unit_id: int):
+    return _ledger_page(request, _unit(request, unit_id))
+
+
+@login_required
+@require_POST
+def entry_reverse(request, entry_id: int):
+    _require_books(request.user)
+    entry = get_or_404(selectors.entry_for_books, user=request.user, entry_id=entry_id)
+    form = ReasonForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError(_("Give the reason for the reversal."), field="reason")
+        services.entry_reverse(actor=request.user, entry=entry, reason=form.cleaned_data["reason"])
+    except PermissionDenied:
+        raise DjangoPermissionDenied from None
+    except DomainError as e:
+        return _ledger_page(request, entry.unit, error=str(e), status=400)
+    messages.success(request, _("The entry is reversed."))
+    return redirect("funds:ledger", entry.unit_id)
+
+
+# --- for donors and the public (no login) ----------------------------------------------------------------
+
+
+def _trace_page(request, donation, *, public: bool):
+    context = {"donation": donation, "trace": selectors.trace_donation(donation), "public": public}
+    return render(request, "funds/trace.html", context)
+
+
+@login_required
+def trace(request, donation_id: int):
+    _require_books(request.user)
+    donation = get_or_404(selectors.donation_for_books, user=request.user, donation_id=donation_id)
+    return _trace_page(request, donation, public=False)
+
+
+def trace_signed(request, token: str):
+    donation_id = tokens.unsign(token)
+    donation = Donation.objects.select_related("unit", "account").filter(pk=donation_id).first()
+    if donation_id is None or donation is None:
+        raise Http404()
+    return _trace_page(request, donation, public=True)
+
+
+def disclosure(request, unit_code: str):
+    unit = Unit.objects.filter(code=unit_code).first()
+    if unit is None:
+        raise Http404()
+    return render(request, "funds/disclosure.html", selectors.unit_disclosure(unit))
