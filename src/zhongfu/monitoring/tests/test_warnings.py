@@ -254,3 +254,17 @@ def test_escalation_is_idempotent_per_day(city, users, regions, run_tasks, djang
     assert Warning.objects.filter(escalated_on=late).count() == Warning.objects.count()  # the first date kept
     assert selectors.warnings_for_user(user=caseworker, due="overdue", today=late).count() == in_street
     assert not selectors.warnings_for_user(user=caseworker, due="overdue", today=TODAY).exists()
+
+
+def test_the_daily_command(city, users, run_tasks, django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    run_monitoring(users, run_tasks, django_capture_on_commit_callbacks)
+    late = add_working_days(TODAY, 16)
+    out = StringIO()
+    call_command("warnings_escalate", "--date", late.isoformat(), stdout=out)
+    assert f"{Warning.objects.count()} escalated, 1 notified" in out.getvalue()
+    call_command("warnings_escalate", "--date", late.isoformat(), stdout=out)
+    assert "0 escalated, 0 notified" in out.getvalue()
