@@ -211,7 +211,9 @@ class MonitoringRunOut(Schema):
     error: str
 
 
-@router.post("/monitoring/runs", response={202: MonitoringRunOut, WRITE_ERRORS | {409}: E}, summary="Start a monitoring run")
+@router.post(
+    "/monitoring/runs", response={202: MonitoringRunOut, WRITE_ERRORS | {409}: E}, summary="Start a monitoring run"
+)
 def monitoring_run_start(request):
     """Queue a run over every household (city administrator). 409 while another run is queued or running."""
     try:
@@ -221,7 +223,9 @@ def monitoring_run_start(request):
     return Status(202, run)
 
 
-@router.get("/monitoring/runs/{run_id}", response={200: MonitoringRunOut, READ_ERRORS | {403}: E}, summary="A monitoring run")
+@router.get(
+    "/monitoring/runs/{run_id}", response={200: MonitoringRunOut, READ_ERRORS | {403}: E}, summary="A monitoring run"
+)
 def monitoring_run_get(request, run_id: Id):
     """Progress and, when done, the summary. 403 without the run permission."""
     return warning_selectors.monitoring_run_get(user=request.auth, run_id=run_id)
