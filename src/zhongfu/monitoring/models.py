@@ -150,7 +150,7 @@ class WarningOutcome(models.TextChoices):
     DATA_WRONG = "data_wrong", _("data wrong")
 
 
-class Warning(models.Model):  # noqa: A001 (the glossary's name; Python's builtin is never used here)
+class Warning(models.Model):  # the glossary's name; Python's builtin Warning is not used in this app
     """A monitoring hit (预警): raised by a run, assigned by region, visited, closed with an outcome.
 
     The explanation is stored as raised (PIPL: the household can be told why it was contacted even after

@@ -19,6 +19,7 @@ from . import warning_selectors as selectors
 from . import warning_services
 from .api import language
 from .forms import WarningCloseForm, WarningFilterForm
+from .models import WarningKind
 from .scoring import household_risk
 
 
@@ -61,9 +62,7 @@ def warning_list(request):
     warnings = selectors.warnings_for_user(user=request.user, **{k: v for k, v in filters.items() if v})
     page = paginate(request, warnings)
     _decorate(page.object_list)
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "monitoring/warning_list.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(request, "monitoring/warning_list.html", {"form": form, "page": page})
 
 
 def _detail(request, warning, close_form=None, status=200):
@@ -159,12 +158,6 @@ def run_start(request):
 @permission_required(RUN_SCREENING, raise_exception=True)
 def run_detail(request, run_id: int):
     run = get_or_404(selectors.monitoring_run_get, user=request.user, run_id=run_id)
-    rows = [{"kind": kind, "label": label, **run.summary.get(kind, {})} for kind, label in _kind_choices()]
+    rows = [{"kind": kind, "label": label, **run.summary.get(kind, {})} for kind, label in WarningKind.choices]
     template = "monitoring/_run_status.html" if is_htmx(request) else "monitoring/run_detail.html"
     return render(request, template, {"run": run, "summary_rows": rows})
-
-
-def _kind_choices():
-    from .models import WarningKind
-
-    return WarningKind.choices
