@@ -50,6 +50,13 @@ class GiftForm(StyledFormMixin, forms.Form):
         self.fields["channel"].label = _("channel")
         self.initial.setdefault("received_on", timezone.localdate())
 
+    def clean(self):
+        data = super().clean()
+        # A typed name without a kind would otherwise be dropped silently and the gift recorded as anonymous.
+        if not data.get("donor") and not data.get("donor_kind") and (data.get("donor_name") or data.get("donor_uscc")):
+            self.add_error("donor_kind", _("Choose whether the new donor is a person or an organisation."))
+        return data
+
     def new_donor(self) -> dict | None:
         data = self.cleaned_data
         if data.get("donor") or not data.get("donor_kind"):

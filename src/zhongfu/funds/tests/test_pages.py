@@ -126,6 +126,8 @@ def test_a_bad_new_donor_is_named_and_nothing_written(keeper, unit):
     form = _gift_form(donor_kind="person", donor_name="王女士", donor_anonymous="on", donor_consent_to_name="on")
     response = _client(keeper).post(f"/funds/units/{unit.pk}/donations/new/", form)
     assert 'data-testid="error-donor_consent_to_name"' in response.content.decode()
+    response = _client(keeper).post(f"/funds/units/{unit.pk}/donations/new/", _gift_form(donor_name="王女士"))
+    assert response.status_code == 400 and 'data-testid="error-donor_kind"' in response.content.decode()
     assert not Donor.objects.exists() and not Donation.objects.exists()
 
 
