@@ -220,3 +220,22 @@ def test_public_page_shows_totals_and_hides_names_without_consent(keeper, unit, 
     assert disclosure["balance_fen"] == 60006 and disclosure["spent_fen"] == 0
     assert "600.06" in text and "50.00" in text
     assert _client().get("/funds/public/no-such-unit/").status_code == 404
+
+
+def test_every_officer_page_renders(keeper, unit, users, education, today):
+    donor = services.donor_register(actor=keeper, kind="person", name="王女士", alias="春风")
+    donation = _give(keeper, unit, 20000, today, donor=donor, account=education[0])
+    services.receipt_issue(actor=keeper, donation=donation)
+    client = _client(keeper)
+    for url in (
+        f"/funds/units/{unit.pk}/donations/",
+        f"/funds/units/{unit.pk}/donations/new/",
+        f"/funds/units/{unit.pk}/allocate/",
+        f"/funds/donations/{donation.pk}/",
+        f"/funds/donations/{donation.pk}/trace/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    assert f"{today.year}-000001" in client.get(f"/funds/units/{unit.pk}/donations/").content.decode()
+    index = _client(users[Role.CITY_ADMIN]).get("/funds/")
+    assert index.status_code == 200 and unit.name in index.content.decode()
