@@ -86,6 +86,8 @@ OBJECT_TYPE_LABELS = {
     "recovery": _("recovery"),
     "feed_batch": _("department data batch"),
     "risk_model_version": _("risk model version"),
+    "monitoring_run": _("monitoring run"),
+    "warning": _("warning"),
     "donor": _("donor"),
     "fund_account": _("fund account"),
     "donation": _("donation"),

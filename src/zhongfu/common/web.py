@@ -40,6 +40,8 @@ class StyledFormMixin:
         super().__init__(*args, **kwargs)
         for f in self.fields.values():
             widget = f.widget
+            if getattr(widget, "input_type", "") == "radio":
+                continue  # the browser's own radio buttons beside their labels; Bootstrap's classes float them
             if getattr(widget, "input_type", "") == "checkbox":
                 widget.attrs.setdefault("class", "form-check-input")
             elif widget.__class__.__name__ == "Select":

@@ -3,6 +3,7 @@ overlap their scope, and within a roll only the lines of households in their sco
 `households_visible_to`). Callbacks are scoped the same way."""
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from zhongfu.common.errors import InvalidInput, NotFound
 from zhongfu.registry.models import Household
@@ -118,7 +119,7 @@ def benefits_received(household: Household) -> list[dict]:
             "policy_code": line.policy_code,
             "policy_name": names.get(line.policy_code, line.policy_code),
             "amount_fen": line.amount_fen,
-            "paid_on": line.result_at.date() if line.result_at else None,
+            "paid_on": timezone.localdate(line.result_at) if line.result_at else None,  # the day in Hangzhou, not UTC
             "unit": line.unit,
         }
         for line in lines

@@ -7,7 +7,7 @@ register = template.Library()
 
 ACTION_LABELS = {
     "open": _("case opened"),
-    "accept": _("accepted"),
+    "accept": _("application accepted"),
     "financial_check": _("financial check recorded"),
     "home_survey": _("home survey recorded"),
     "review": _("community review recorded"),

@@ -5,6 +5,7 @@ the callback list and form; scope (404 outside the region) and roles (403 for no
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import OUT_COMMUNITY
 from zhongfu.accounts.models import User
@@ -253,9 +254,9 @@ def test_benefit_list_shows_what_was_paid(approved_case, admin, users, client):
     line = PaymentLine.objects.get(roll=roll)
     received = disclosure.household_benefit_list(household=case.household).received
     assert [(r["month"], r["policy_code"], r["amount_fen"], r["paid_on"]) for r in received] == [
-        (case.payment_from, "dibao", case.amount_fen, line.result_at.date())
+        (case.payment_from, "dibao", case.amount_fen, timezone.localdate(line.result_at))
     ]
     client.force_login(users[Role.COMMUNITY_WORKER])
     page = text(client.get(reverse("disclosure:staff_benefits", args=[case.household_id])))
     section = page.split('data-testid="received"')[1]
-    assert fen_to_yuan_text(case.amount_fen) in section and f"{line.result_at.date():%Y-%m-%d}" in section
+    assert fen_to_yuan_text(case.amount_fen) in section and f"{timezone.localdate(line.result_at):%Y-%m-%d}" in section

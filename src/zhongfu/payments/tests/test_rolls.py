@@ -10,6 +10,7 @@ import pytest
 import python_calamine
 import xlsxwriter
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from zhongfu.accounts.roles import Role
 from zhongfu.audit.models import AuditEntry
@@ -259,7 +260,7 @@ def test_reissue_after_the_account_is_corrected_and_never_paid_twice(approved_ca
             "policy_code": "dibao",
             "policy_name": selectors.benefits_received(case.household)[0]["policy_name"],
             "amount_fen": case.amount_fen,
-            "paid_on": new.roll.lines.get().result_at.date(),
+            "paid_on": timezone.localdate(new.roll.lines.get().result_at),
             "unit": case.unit,
         }
     ]

@@ -1,7 +1,8 @@
 """`zhongfu daily`: the day's routine jobs in one command, for cron (and run once by `make run` at start).
 
 Each job is idempotent for the day, so running this twice, or after a missed day, does no harm: the
-periodic reviews falling due (enrolment) and the deadline reminders (notifications).
+periodic reviews falling due (enrolment), the deadline reminders (notifications) and the escalation of
+overdue monitoring warnings.
 """
 
 from django.core.management import call_command
@@ -9,8 +10,12 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Run the daily jobs: periodic reviews falling due, then deadline reminders. Safe to run repeatedly."
+    help = (
+        "Run the daily jobs: periodic reviews falling due, deadline reminders, overdue warnings escalated. "
+        "Safe to run repeatedly."
+    )
 
     def handle(self, *args, **options):
         call_command("reviews_generate", stdout=self.stdout)
         call_command("notifications", "reminders", stdout=self.stdout)
+        call_command("warnings_escalate", stdout=self.stdout)
