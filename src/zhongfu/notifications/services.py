@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import pgettext
 
 from .models import Notification
 
@@ -104,7 +104,7 @@ def _render(notification: Notification, language: str) -> tuple[str, str]:
         title, body = notification.title_text, notification.body_text
         if notification.link:
             base = getattr(settings, "ZHONGFU_PUBLIC_URL", "").rstrip("/")
-            body = f"{body}\n\n{gettext('Open')}: {base}{notification.link}"
+            body = f"{body}\n\n{pgettext('a notification', 'Open')}: {base}{notification.link}"
     return title, body
 
 

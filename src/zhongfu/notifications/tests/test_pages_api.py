@@ -46,7 +46,7 @@ def test_list_in_chinese_open_marks_read_and_goes_to_the_link(users, client):
     first, second = _tell(street, 2)
     client.force_login(street)
     page = client.get(reverse("notifications:list")).content.decode()
-    assert "案件 AJ0000 已批准" in page and "2 条未读" in page
+    assert "案件 AJ0000 已批准" in page and "2 条未读" in page and ">查看</button>" in page
     response = client.post(reverse("notifications:read", args=[first.pk]), {"open": "1"})
     assert response.status_code == 302 and response["Location"] == "/casework/cases/"
     first.refresh_from_db()
