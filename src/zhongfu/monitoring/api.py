@@ -4,9 +4,10 @@ GET /households/{household_id}/risk scores the household now with the approved r
 nothing stored): score, tier, the signals that fired with their points and the explanation in the
 language of the request. The score only advises: a person decides (docs/monitoring.md).
 
-Warnings (GET /warnings, GET /warnings/{id}, POST /warnings/{id}/close) are scoped by the region-code
-prefix like households; monitoring runs (POST /monitoring/runs, GET /monitoring/runs/{id}) are city-wide
-and need the batch screening permission. A second run while one is queued or running is 409.
+Warnings (GET /warnings, GET /warnings/{id}, POST /warnings/{id}/close, POST /warnings/discoveries: a worker's
+discovery report) are scoped by the region-code prefix like households; monitoring runs (POST /monitoring/runs,
+GET /monitoring/runs/{id}) are city-wide and need the batch screening permission.
+A second run while one is queued or running is 409.
 """
 
 import datetime as dt
@@ -85,8 +86,9 @@ def household_risk_read(request, household_id: Id):
 
 class WarningOut(Schema):
     id: int
-    household_id: int
-    kind: str = Field(..., description="at_risk | eligible_not_enrolled | no_longer_qualifying")
+    household_id: int | None = Field(..., description="null for a discovery report of someone not yet registered")
+    address: str = Field(..., description="discovery report without a household: where the person lives")
+    kind: str = Field(..., description="at_risk | eligible_not_enrolled | no_longer_qualifying | discovery")
     tier: str = Field(..., description="red | orange | yellow")
     policy_code: str = Field(..., description="the policy of the warning; empty for at_risk")
     score: int
@@ -113,7 +115,7 @@ class WarningPage(Schema):
 
 
 class WarningFilters(Schema):
-    kind: Literal["at_risk", "eligible_not_enrolled", "no_longer_qualifying"] | None = None
+    kind: Literal["at_risk", "eligible_not_enrolled", "no_longer_qualifying", "discovery"] | None = None
     tier: Literal["red", "orange", "yellow"] | None = None
     status: Literal["open", "visiting", "closed"] | None = Field(None, description="omitted: every warning not closed")
     due: Literal["overdue", "due"] | None = Field(None, description="overdue: past due; due: due today or earlier")
@@ -137,6 +139,7 @@ def _warning(warning) -> dict:
     return {
         "id": warning.pk,
         "household_id": warning.household_id,
+        "address": warning.address,
         "kind": warning.kind,
         "tier": warning.tier,
         "policy_code": warning.policy_code,
@@ -193,6 +196,33 @@ def warning_close(request, warning_id: Id, body: WarningCloseIn):
         feedback_feed=body.feedback_feed,
     )
     return _warning(warning)
+
+
+class DiscoveryIn(Input):
+    household_id: int | None = Field(None, ge=1, le=MAX_ID, description="the household, if it is in the registry")
+    address: str = Field("", max_length=200, description="without a household: where the person lives (required)")
+    community: str = Field("", max_length=12, description="without a household: the community code (required)")
+    seen: str = Field(..., min_length=1, max_length=1000, description="what was seen: who needs help and why")
+    tier: Literal["red", "orange", "yellow"] = Field(
+        ..., description="urgency: red within days, orange within a week or two, yellow within a month"
+    )
+
+
+@router.post("/warnings/discoveries", response={201: WarningOut, WRITE_ERRORS: E}, summary="Report a household in need")
+def discovery_report(request, body: DiscoveryIn):
+    """A grid worker's discovery report: a warning of kind `discovery` on the community's list, due by its tier.
+    403 without the right to work cases; 404 for a household outside your scope; 422 without what was seen, a
+    tier, or (no household) an address and a community in your region, or when the household or address
+    already has an open discovery report."""
+    warning = warning_services.discovery_report(
+        actor=request.auth,
+        tier=body.tier,
+        seen=body.seen,
+        household_id=body.household_id,
+        address=body.address,
+        community=body.community,
+    )
+    return Status(201, _warning(warning))
 
 
 # ---- runs ----

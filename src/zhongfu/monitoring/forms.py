@@ -43,3 +43,39 @@ class WarningCloseForm(StyledFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["application"].choices = [("", "—")] + [(a.pk, a.number) for a in applications]
         self.fields["outcome"].widget.attrs["class"] = "form-check-input"
+
+
+URGENCY = [
+    ("red", _("urgent: needs help within days")),
+    ("orange", _("soon: within a week or two")),
+    ("yellow", _("not pressing: within a month")),
+]
+
+
+class DiscoveryForm(StyledFormMixin, forms.Form):
+    """A discovery report: a household found by the search, or a free-text address and the community."""
+
+    household = forms.TypedChoiceField(
+        label=_("household"), required=False, coerce=int, empty_value=None, widget=forms.RadioSelect
+    )
+    address = forms.CharField(
+        label=_("address"),
+        required=False,
+        max_length=200,
+        help_text=_("Only when the household is not in the registry: where the person lives."),
+    )
+    community = forms.ChoiceField(label=_("community"), required=False)
+    seen = forms.CharField(
+        label=_("what you saw"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Who needs help and why, in plain words."),
+    )
+    tier = forms.ChoiceField(label=_("how urgent"), choices=URGENCY, widget=forms.RadioSelect)
+
+    def __init__(self, *args, households=(), communities=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["household"].choices = [("", _("not in the registry"))] + [
+            (h.pk, f"{h.number} · {h.address} · {h.region.name}") for h in households
+        ]
+        self.fields["community"].choices = [("", "—")] + [(r.code, r.name) for r in communities]

@@ -130,6 +130,12 @@ class WarningKind(models.TextChoices):
     AT_RISK = "at_risk", _("at risk")
     ELIGIBLE_NOT_ENROLLED = "eligible_not_enrolled", _("eligible but not enrolled")
     NO_LONGER_QUALIFYING = "no_longer_qualifying", _("enrolled but no longer qualifying")
+    # Reported by a worker who found the household (or a person not yet registered) in need: not by a run.
+    DISCOVERY = "discovery", _("discovery report")
+
+
+# The kinds a monitoring run raises (a discovery report is a worker's, never a run's).
+RUN_KINDS = (WarningKind.AT_RISK, WarningKind.ELIGIBLE_NOT_ENROLLED, WarningKind.NO_LONGER_QUALIFYING)
 
 
 class Tier(models.TextChoices):
@@ -160,8 +166,23 @@ class Warning(models.Model):  # the glossary's name; Python's builtin Warning is
     run = models.ForeignKey(
         MonitoringRun, verbose_name=_("run"), null=True, blank=True, on_delete=models.PROTECT, related_name="warnings"
     )
+    # Null only for a discovery report of someone not yet in the registry: `address` then says where.
     household = models.ForeignKey(
-        "registry.Household", verbose_name=_("household"), on_delete=models.PROTECT, related_name="warnings"
+        "registry.Household",
+        verbose_name=_("household"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="warnings",
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reported by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     kind = models.CharField(_("kind"), max_length=24, choices=WarningKind.choices)
     tier = models.CharField(_("tier"), max_length=8, choices=Tier.choices)
@@ -230,6 +251,11 @@ class Warning(models.Model):  # the glossary's name; Python's builtin Warning is
             models.CheckConstraint(
                 condition=~Q(outcome="helped") | Q(application__isnull=False) | ~Q(outcome_note=""),
                 name="monitoring_helped_names_how",
+            ),
+            # A warning without a household is a discovery report that says where the person lives.
+            models.CheckConstraint(
+                condition=Q(household__isnull=False) | Q(kind="discovery") & ~Q(address=""),
+                name="monitoring_warning_household_or_address",
             ),
         ]
 

@@ -24,7 +24,7 @@ from zhongfu.registry.models import Household
 from zhongfu.workdays.selectors import add_working_days
 
 from .inputs import INPUTS_BY_NAME, signal_inputs_frame
-from .models import ACTIVE_RUN, MonitoringRun, RunStatus, Warning, WarningKind, WarningStatus
+from .models import ACTIVE_RUN, RUN_KINDS, MonitoringRun, RunStatus, Warning, WarningKind, WarningStatus
 from .scoring import _grouped, _value_expr, risk_scores_frame
 from .warning_config import TIER_ORDER, warning_config
 
@@ -127,9 +127,9 @@ def _execute(run: MonitoringRun) -> tuple[dict, dict, int]:
         model_feeds=_signal_feeds(model),
         config=config,
     )
-    found = {kind: int((candidates.get_column("kind") == kind).sum()) for kind in WarningKind.values}
+    found = {kind: int((candidates.get_column("kind") == kind).sum()) for kind in RUN_KINDS}
     raised = _insert(run, candidates, households, config)
-    summary = {kind: {"found": found[kind], "raised": raised.get(kind, 0)} for kind in WarningKind.values}
+    summary = {kind: {"found": found[kind], "raised": raised.get(kind, 0)} for kind in RUN_KINDS}
     hashes = {"model_hash": version.content_hash, "catalogue_hash": catalogue.version_hash}
     return summary, hashes, inputs.height
 
@@ -363,7 +363,11 @@ def warning_candidates(
 def _insert(run: MonitoringRun, candidates: pl.DataFrame, households, config) -> dict[str, int]:
     """Insert the warnings not already open: an anti-join against the open ones, then chunks that each
     commit (ON CONFLICT DO NOTHING covers a warning opened meanwhile). Returns {kind: inserted}."""
-    open_rows = Warning.objects.exclude(status=WarningStatus.CLOSED).values_list("household_id", "kind", "policy_code")
+    open_rows = (
+        Warning.objects.exclude(status=WarningStatus.CLOSED)
+        .filter(kind__in=RUN_KINDS)
+        .values_list("household_id", "kind", "policy_code")
+    )
     open_frame = pl.DataFrame(
         list(open_rows), schema={"household_id": pl.Int64, "kind": pl.Utf8, "policy_code": pl.Utf8}, orient="row"
     )

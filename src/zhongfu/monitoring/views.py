@@ -4,6 +4,7 @@ The warning pages are for grid and community workers on a phone: one column, lar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,8 +19,8 @@ from . import runs as run_services
 from . import warning_selectors as selectors
 from . import warning_services
 from .api import language
-from .forms import WarningCloseForm, WarningFilterForm
-from .models import WarningKind
+from .forms import DiscoveryForm, WarningCloseForm, WarningFilterForm
+from .models import RUN_KINDS, WarningKind
 from .scoring import household_risk
 
 
@@ -158,6 +159,80 @@ def run_start(request):
 @permission_required(RUN_SCREENING, raise_exception=True)
 def run_detail(request, run_id: int):
     run = get_or_404(selectors.monitoring_run_get, user=request.user, run_id=run_id)
-    rows = [{"kind": kind, "label": label, **run.summary.get(kind, {})} for kind, label in WarningKind.choices]
+    rows = [
+        {"kind": kind, "label": label, **run.summary.get(kind, {})}
+        for kind, label in WarningKind.choices
+        if kind in RUN_KINDS
+    ]
     template = "monitoring/_run_status.html" if is_htmx(request) else "monitoring/run_detail.html"
     return render(request, template, {"run": run, "summary_rows": rows})
+
+
+# ---- discovery reports, the household's "why", the dashboard ----
+
+
+@login_required
+@permission_required(WORK_CASE, raise_exception=True)
+def discovery_new(request):
+    """A grid worker's report of a household in need: search the registry (GET q), pick it or write the
+    address and community, say what was seen and how urgent. Fit for a phone."""
+    from zhongfu.regions.models import Level, Region
+    from zhongfu.registry.selectors import household_search
+
+    q = (request.GET.get("q") or request.POST.get("q") or "").strip()[:64]
+    households = list(household_search(user=request.user, q=q)[:10]) if q else []
+    chosen = request.POST.get("household")
+    if chosen and chosen.isdigit() and all(str(h.pk) != chosen for h in households):
+        households += list(household_search(user=request.user).filter(pk=int(chosen)))  # keep the choice on errors
+    prefix = request.user.scope_prefix or "-"
+    communities = Region.objects.filter(level=Level.COMMUNITY, code__startswith=prefix).order_by("code")
+    form = DiscoveryForm(
+        request.POST if request.method == "POST" else None, households=households, communities=communities
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                warning = warning_services.discovery_report(
+                    actor=request.user,
+                    tier=data["tier"],
+                    seen=data["seen"],
+                    household_id=data["household"],
+                    address=data["address"],
+                    community=data["community"],
+                )
+            except DomainError as e:
+                form_add_domain_error(form, e)
+            else:
+                messages.success(request, _("Thank you: the report is on the community's warning list."))
+                return redirect("monitoring:warning_detail", warning.pk)
+        status = 422
+    return render(request, "monitoring/discovery_new.html", {"form": form, "q": q, "searched": bool(q)}, status=status)
+
+
+@login_required
+@permission_required(VIEW_HOUSEHOLD, raise_exception=True)
+def warning_why(request, warning_id: int):
+    """A printable page for the worker to hand over: why the household was contacted, in plain Chinese,
+    masked, with the note that the score only advises (PIPL Art. 24)."""
+    warning = get_or_404(selectors.warning_get_for_user, user=request.user, warning_id=warning_id)
+    return render(request, "monitoring/warning_why.html", {"why": selectors.warning_why(warning)})
+
+
+@login_required
+@permission_required(VIEW_HOUSEHOLD, raise_exception=True)
+def dashboard(request):
+    """Warnings by district, tier, status and month in the user's region (ECharts), or the same figures as
+    a spreadsheet (?format=xlsx)."""
+    from .exports import dashboard_xlsx
+
+    figures = selectors.warning_dashboard(user=request.user)
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            dashboard_xlsx(figures), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = 'attachment; filename="monitoring-warnings.xlsx"'
+        return response
+    context = {"figures": figures, "chart": selectors.dashboard_chart(figures)}
+    return render(request, "monitoring/dashboard.html", context)

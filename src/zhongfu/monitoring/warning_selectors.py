@@ -6,6 +6,7 @@ import datetime as dt
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from zhongfu.accounts.roles import RUN_SCREENING, VIEW_HOUSEHOLD
 from zhongfu.common.errors import NotFound, PermissionDenied
@@ -105,3 +106,129 @@ def monitoring_run_get(*, user, run_id: int) -> MonitoringRun:
 def monitoring_runs_recent(*, user, limit: int = 20) -> QuerySet[MonitoringRun]:
     _require_runs(user)
     return MonitoringRun.objects.select_related("started_by")[:limit]
+
+
+# ---- telling the household why (PIPL Art. 24) ----
+
+# Told to a household, so in its words: the kind of warning as a sentence, not a code.
+WHY_KIND = {
+    WarningKind.AT_RISK: gettext_lazy("Department data suggested your household may be facing hardship."),
+    WarningKind.ELIGIBLE_NOT_ENROLLED: gettext_lazy(
+        "Department data suggested your household may qualify for assistance it has not applied for."
+    ),
+    WarningKind.NO_LONGER_QUALIFYING: gettext_lazy(
+        "Department data suggested your household's situation has changed, so your assistance is being checked."
+    ),
+    WarningKind.DISCOVERY: gettext_lazy("A community worker noticed your household may need help."),
+}
+
+
+def _why_row(warning: Warning, names: dict) -> dict:
+    return {
+        "id": warning.pk,
+        "raised_on": warning.raised_on,
+        "kind": warning.kind,
+        "summary": WHY_KIND.get(warning.kind, ""),
+        "policy": names.get(warning.policy_code, warning.policy_code) if warning.policy_code else "",
+        # Always the Chinese explanation as stored when raised: what the household is handed is what the worker
+        # read, whatever the data or the model say today.
+        "lines": list(warning.explanation.get("zh") or []),
+        "status": warning.status,
+        "outcome": warning.outcome,
+    }
+
+
+def warning_why(warning: Warning) -> dict:
+    """What the printable "why we contacted you" page shows: the household masked (the head's name as 张*, the
+    community, never an ID number or the address), the kind in plain words and the stored explanation."""
+    from zhongfu.common.personal_data import mask_name
+    from zhongfu.policies.selectors import policy_names
+    from zhongfu.registry.models import Membership
+
+    head = ""
+    if warning.household_id:
+        membership = (
+            Membership.objects.filter(household_id=warning.household_id, end_date__isnull=True, relation="head")
+            .select_related("person")
+            .first()
+        )
+        head = mask_name(membership.person.name) if membership else ""
+    return {
+        **_why_row(warning, policy_names()),
+        "head": head,
+        "community": warning.region.name,
+        "household_number": warning.household.number if warning.household_id else "",
+    }
+
+
+def warnings_for_household_view(household) -> list[dict]:
+    """The household's own warnings, newest first, for its benefit list (the disclosure app, a verified
+    session): each with the kind in plain words and the explanation in Chinese as stored. No worker's name,
+    no note, no score: what it was contacted about and why. The caller has verified the household."""
+    from zhongfu.policies.selectors import policy_names
+
+    names = policy_names()
+    warnings = Warning.objects.filter(household=household).order_by("-raised_on", "-id")[:50]
+    return [_why_row(w, names) for w in warnings]
+
+
+# ---- the dashboard ----
+
+
+def _counts(qs: QuerySet[Warning], field: str, choices) -> list[dict]:
+    got = dict(qs.values_list(field).annotate(n=Count("id")).order_by())
+    return [{"key": key, "label": str(label), "n": got.get(key, 0)} for key, label in choices]
+
+
+def warning_dashboard(*, user, today: dt.date | None = None) -> dict:
+    """The dashboard's figures for the warnings in the user's scope, each a grouped aggregate (never a loop
+    over warnings): by district (as `warning_figures`), by tier, by status, by kind, and by month raised —
+    found, closed, handled on time and each outcome."""
+    from django.db.models.functions import TruncMonth
+
+    from .models import Tier
+
+    visible = warnings_visible_to(user)
+    closed = Q(status=WarningStatus.CLOSED)
+    months = (
+        visible.annotate(month=TruncMonth("raised_on"))
+        .values("month")
+        .annotate(
+            found=Count("id"),
+            closed=Count("id", filter=closed),
+            on_time=Count("id", filter=closed & Q(closed_at__date__lte=F("due_on"))),
+            **{f"outcome_{o}": Count("id", filter=Q(outcome=o)) for o in WarningOutcome.values},
+        )
+        .order_by("month")
+    )
+    by_month = [{**row, "month": row["month"].strftime("%Y-%m")} for row in months]
+    return {
+        "districts": warning_figures(user=user, today=today),
+        "tiers": _counts(visible, "tier", Tier.choices),
+        "statuses": _counts(visible, "status", WarningStatus.choices),
+        "kinds": _counts(visible, "kind", WarningKind.choices),
+        "months": by_month,
+        "outcomes": [(o, str(label)) for o, label in WarningOutcome.choices],
+    }
+
+
+def dashboard_chart(figures: dict) -> dict:
+    """The figures shaped for ECharts (passed to the page with json_script)."""
+    months = figures["months"]
+    return {
+        "districts": {
+            "names": [r["name"] for r in figures["districts"]],
+            "found": [r["found"] for r in figures["districts"]],
+            "on_time": [r["on_time"] for r in figures["districts"]],
+            "overdue": [r["overdue"] for r in figures["districts"]],
+        },
+        "tiers": [{"name": t["label"], "value": t["n"], "key": t["key"]} for t in figures["tiers"]],
+        "statuses": [{"name": s["label"], "value": s["n"]} for s in figures["statuses"]],
+        "months": {
+            "names": [m["month"] for m in months],
+            "found": [m["found"] for m in months],
+            "on_time": [m["on_time"] for m in months],
+            **{o: [m[f"outcome_{o}"] for m in months] for o, _label in figures["outcomes"]},
+        },
+        "outcome_labels": dict(figures["outcomes"]),
+    }

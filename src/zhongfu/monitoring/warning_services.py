@@ -1,5 +1,6 @@
-"""Writes of warnings: assigning one for a visit, closing it with an outcome, and the daily escalation of
-overdue warnings. Each change is in the audit log (object type "warning") in the same transaction."""
+"""Writes of warnings: a worker's discovery report, assigning one for a visit, closing it with an outcome, and
+the daily escalation of overdue warnings. Each change is in the audit log (object type "warning") in the same
+transaction."""
 
 import datetime as dt
 
@@ -14,7 +15,7 @@ from zhongfu.audit.services import audit_record
 from zhongfu.common.errors import InvalidInput, PermissionDenied
 from zhongfu.feeds.schemas import FEEDS
 
-from .models import Warning, WarningOutcome, WarningStatus
+from .models import Tier, Warning, WarningKind, WarningOutcome, WarningStatus
 from .warning_selectors import warning_get_for_user
 
 OBJECT_TYPE = "warning"
@@ -175,3 +176,81 @@ def warnings_escalate(today: dt.date | None = None) -> dict:
                 )
             )
     return {"escalated": escalated, "notified": notified}
+
+
+# ---- discovery reports ----
+
+SEEN_MAX = 1000
+ADDRESS_MAX = 200
+
+
+@transaction.atomic
+def discovery_report(
+    *,
+    actor,
+    tier: str,
+    seen: str,
+    household_id: int | None = None,
+    address: str = "",
+    community: str = "",
+    today: dt.date | None = None,
+) -> Warning:
+    """A worker found a household in need (or a person not yet in the registry: a free-text address and the
+    community). It becomes a warning of kind `discovery` on the community's list, due by its tier, handled and
+    closed like any other. What was seen is its explanation, kept as written."""
+    from zhongfu.regions.models import Level, Region
+    from zhongfu.registry.selectors import household_get_for_user
+    from zhongfu.workdays.selectors import add_working_days
+
+    from .warning_config import warning_config
+
+    _require(actor)
+    seen = (seen or "").strip()
+    address = (address or "").strip()
+    if not seen:
+        raise InvalidInput(_("Say what you saw: who needs help, and why."), field="seen")
+    if len(seen) > SEEN_MAX or "\x00" in seen:
+        raise InvalidInput(_("At most %(n)s characters."), field="seen", n=SEEN_MAX)
+    if tier not in Tier.values:
+        raise InvalidInput(_("Choose how urgent it is."), field="tier")
+    household = None
+    if household_id is not None:
+        household = household_get_for_user(user=actor, household_id=household_id)  # NotFound out of scope
+        region = household.region
+        address = ""
+    else:
+        if not address:
+            raise InvalidInput(_("Choose the household, or write the address where the person lives."), field="address")
+        if len(address) > ADDRESS_MAX or "\x00" in address:
+            raise InvalidInput(_("At most %(n)s characters."), field="address", n=ADDRESS_MAX)
+        prefix = actor.scope_prefix
+        region = Region.objects.filter(code=(community or "").strip(), level=Level.COMMUNITY).first()
+        if region is None or prefix is None or not region.code.startswith(prefix):
+            raise InvalidInput(_("Choose a community in your region."), field="community")
+        if (
+            Warning.objects.filter(household__isnull=True, region=region, address=address, kind=WarningKind.DISCOVERY)
+            .exclude(status=WarningStatus.CLOSED)
+            .exists()
+        ):
+            raise InvalidInput(_("This address already has an open discovery report."), field="address")
+    if household is not None and (
+        Warning.objects.filter(household=household, kind=WarningKind.DISCOVERY, policy_code="")
+        .exclude(status=WarningStatus.CLOSED)
+        .exists()
+    ):
+        raise InvalidInput(_("This household already has an open discovery report."), field="household")
+    today = today or timezone.localdate()
+    days = warning_config(today).due_working_days[tier]
+    warning = Warning.objects.create(
+        household=household,
+        address=address,
+        kind=WarningKind.DISCOVERY,
+        tier=tier,
+        explanation={"zh": [seen], "en": [seen]},
+        region=region,
+        reported_by=actor,
+        raised_on=today,
+        due_on=add_working_days(today, days),
+    )
+    _audit(actor, "report", warning, {}, reason=seen)
+    return warning

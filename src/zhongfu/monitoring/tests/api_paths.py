@@ -11,6 +11,7 @@ OTHER_PATHS: set = {
     ("GET", "/api/warnings"),
     ("GET", "/api/warnings/{warning_id}"),
     ("POST", "/api/warnings/{warning_id}/close"),
+    ("POST", "/api/warnings/discoveries"),
     ("POST", "/api/monitoring/runs"),
     ("GET", "/api/monitoring/runs/{run_id}"),
 }
