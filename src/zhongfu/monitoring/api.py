@@ -176,28 +176,7 @@ def warning_list(request, filters: Query[WarningFilters]):
     return {"count": paginator.count, "page": page.number, "limit": filters.limit, "items": items}
 
 
-@router.get("/warnings/{warning_id}", response={200: WarningOut, READ_ERRORS: E}, summary="A warning")
-def warning_detail(request, warning_id: Id):
-    """404 for a warning outside your scope, exactly as for a missing one."""
-    return _warning(warning_selectors.warning_get_for_user(user=request.auth, warning_id=warning_id))
-
-
-@router.post("/warnings/{warning_id}/close", response={200: WarningOut, WRITE_ERRORS: E}, summary="Close a warning")
-def warning_close(request, warning_id: Id, body: WarningCloseIn):
-    """Close after the visit with an outcome. 403 without the right to work cases; 404 out of scope; 422 when
-    the outcome lacks what it needs (helped: an application of the household or a referral note; data_wrong:
-    a note) or the warning is already closed."""
-    warning = warning_services.warning_close(
-        actor=request.auth,
-        warning_id=warning_id,
-        outcome=body.outcome,
-        application_id=body.application_id,
-        note=body.note,
-        feedback_feed=body.feedback_feed,
-    )
-    return _warning(warning)
-
-
+# Before /warnings/{warning_id}: the first pattern that matches a path answers it, whatever the method.
 class DiscoveryIn(Input):
     household_id: int | None = Field(None, ge=1, le=MAX_ID, description="the household, if it is in the registry")
     address: str = Field("", max_length=200, description="without a household: where the person lives (required)")
@@ -223,6 +202,28 @@ def discovery_report(request, body: DiscoveryIn):
         community=body.community,
     )
     return Status(201, _warning(warning))
+
+
+@router.get("/warnings/{warning_id}", response={200: WarningOut, READ_ERRORS: E}, summary="A warning")
+def warning_detail(request, warning_id: Id):
+    """404 for a warning outside your scope, exactly as for a missing one."""
+    return _warning(warning_selectors.warning_get_for_user(user=request.auth, warning_id=warning_id))
+
+
+@router.post("/warnings/{warning_id}/close", response={200: WarningOut, WRITE_ERRORS: E}, summary="Close a warning")
+def warning_close(request, warning_id: Id, body: WarningCloseIn):
+    """Close after the visit with an outcome. 403 without the right to work cases; 404 out of scope; 422 when
+    the outcome lacks what it needs (helped: an application of the household or a referral note; data_wrong:
+    a note) or the warning is already closed."""
+    warning = warning_services.warning_close(
+        actor=request.auth,
+        warning_id=warning_id,
+        outcome=body.outcome,
+        application_id=body.application_id,
+        note=body.note,
+        feedback_feed=body.feedback_feed,
+    )
+    return _warning(warning)
 
 
 # ---- runs ----
