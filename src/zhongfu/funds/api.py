@@ -6,6 +6,11 @@ recipients masked), POST /funds/allocations (fund → budget, within its restric
 /funds/donations/{id}/receipt (issue the next numbered receipt). Money is integer fen (`amount_fen`); a
 float, zero or a negative amount is refused naming the field. Only bookkeepers (services.can_keep_books)
 may call these: others get 403; another unit's account or gift is 404.
+
+POST /funds/callbacks/{provider} is a payment provider's server-to-server callback: no token, the body's
+HMAC-SHA256 signature instead (providers.py). A bad signature is 403 with nothing written; an unknown
+provider or order 404; an amount other than the order's, or a replayed transaction id with another amount,
+422; a replay of a recorded callback 200 with the same gift.
 """
 
 import datetime as dt
@@ -16,12 +21,12 @@ from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StringConstraints
 
-from zhongfu.common.errors import InvalidInput, PermissionDenied
+from zhongfu.common.errors import InvalidInput, NotFound, PermissionDenied
 from zhongfu.common.money import fen_to_yuan_text
 from zhongfu.registry.api import WRITE_ERRORS
 from zhongfu.registry.api import ErrorOut as E
 
-from . import selectors, services, tokens
+from . import providers, selectors, services, tokens
 
 router = Router(tags=["funds"])
 
@@ -311,3 +316,60 @@ def receipt_create(request, donation_id: Id):
             "trace_url": _trace_url(request, donation.pk),
         },
     )
+
+
+_TOKEN = r"^[\x21-\x7e]+$"  # printable ASCII, no spaces
+
+
+class CallbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    txn_id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=_TOKEN)] = Field(
+        ..., description="the provider's transaction id: a gift is recorded once per transaction"
+    )
+    order_id: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=_TOKEN)]
+    amount_fen: Annotated[StrictInt, Field(ge=-services.MAX_FEN, le=services.MAX_FEN, description="integer fen")]
+    status: Literal["paid", "failed"]
+    timestamp: Annotated[StrictInt, Field(ge=0, le=2**62, description="when the provider sent it (Unix seconds)")]
+    signature: Annotated[str, StringConstraints(max_length=128, pattern=r"^[0-9a-f]*$")] = Field(
+        ..., description="HMAC-SHA256 (hex) of the canonical body under the provider's secret"
+    )
+
+
+class CallbackOut(Schema):
+    order_id: str
+    status: str = Field(..., description="created | paid | failed")
+    replay: bool = Field(..., description="the transaction was already recorded: nothing was written")
+    donation_id: int | None
+    receipt_number: str | None
+
+
+@router.post(
+    "/funds/callbacks/{provider}",
+    auth=None,
+    url_name="funds_callback",
+    response={200: CallbackOut, frozenset({400, 403, 404, 422}): E},
+    summary="A payment provider's signed callback (no token)",
+)
+def payment_callback(request, provider: Annotated[str, Path(max_length=40)], payload: CallbackIn):
+    gateway = providers.get(provider)
+    if gateway is None:
+        raise NotFound(_("No such payment provider."), field="provider")
+    fields = payload.model_dump()
+    if not gateway.verify(fields, fields["signature"]):
+        raise PermissionDenied(_("The callback's signature does not hold: nothing was recorded."), field="signature")
+    order, replay = services.donation_record_online(
+        provider=provider,
+        txn_id=payload.txn_id,
+        order_id=payload.order_id,
+        amount_fen=payload.amount_fen,
+        status=payload.status,
+    )
+    receipt = order.donation.receipts.filter(withdrawn_at__isnull=True).first() if order.donation_id else None
+    return {
+        "order_id": order.reference,
+        "status": order.status,
+        "replay": replay,
+        "donation_id": order.donation_id,
+        "receipt_number": receipt.code if receipt else None,
+    }

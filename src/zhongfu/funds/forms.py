@@ -87,3 +87,20 @@ class AllocationForm(StyledFormMixin, forms.Form):
 
 class ReasonForm(StyledFormMixin, forms.Form):
     reason = forms.CharField(max_length=200, label=_("reason"))
+
+
+class GiveForm(StyledFormMixin, forms.Form):
+    """A donor's online gift (no login): the amount, a name or anonymous, and optionally a restricted fund."""
+
+    amount = _YuanField(max_length=40, label=_("amount (yuan)"))
+    donor_name = forms.CharField(max_length=100, required=False, label=_("your name"))
+    anonymous = forms.BooleanField(required=False, label=_("give anonymously"))
+    consent_to_name = forms.BooleanField(required=False, label=_("my name may be shown publicly"))
+    alias = forms.CharField(max_length=60, required=False, label=_("alias"))
+    account = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("for"), empty_label=_("Wherever it is most needed (general fund)")
+    )
+
+    def __init__(self, *args, accounts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = accounts.filter(kind=AccountKind.RESTRICTED)

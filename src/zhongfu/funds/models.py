@@ -377,3 +377,51 @@ class Receipt(models.Model):
 
 
 _WITHDRAWAL_FIELDS = {"withdrawn_at", "withdrawn_by", "withdrawn_reason"}
+
+
+# --- online gifts ----------------------------------------------------------------------------------------
+
+
+class OrderStatus(models.TextChoices):
+    CREATED = "created", _("awaiting payment")
+    PAID = "paid", _("paid")
+    FAILED = "failed", _("payment failed")
+
+
+class PaymentOrder(models.Model):
+    """An online gift a donor asked to pay: what the payment provider is told to collect, and what its
+    signed callback must match. Once paid it points at the recorded gift. `reference` is the order id the
+    provider sees and the donor's link to the result page: random, so it cannot be guessed."""
+
+    reference = models.CharField(_("order"), max_length=40, unique=True)
+    unit = models.ForeignKey("accounts.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    # A restricted fund the donor chose (a directed gift); none: the unit's general fund.
+    account = models.ForeignKey(
+        FundAccount, verbose_name=_("fund"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    donor_name = models.CharField(_("name"), max_length=100, blank=True, default="")
+    anonymous = models.BooleanField(_("anonymous"), default=False)
+    consent_to_name = models.BooleanField(_("consents to be named"), default=False)
+    alias = models.CharField(_("alias"), max_length=60, blank=True, default="")
+    provider = models.CharField(_("payment provider"), max_length=40)
+    status = models.CharField(_("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.CREATED)
+    donation = models.OneToOneField(
+        Donation, null=True, blank=True, on_delete=models.PROTECT, related_name="payment_order"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("payment order")
+        verbose_name_plural = _("payment orders")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="funds_order_positive"),
+            models.CheckConstraint(
+                condition=Q(status="paid", donation__isnull=False) | (~Q(status="paid") & Q(donation__isnull=True)),
+                name="funds_order_paid_has_donation",
+            ),
+            models.CheckConstraint(
+                condition=~Q(anonymous=True, consent_to_name=True), name="funds_order_anonymous_not_named"
+            ),
+        ]

@@ -8,6 +8,7 @@ account's row (`select_for_update`), so two concurrent spenders of one account a
 other and the second sees what the first left."""
 
 import datetime as dt
+import secrets
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -15,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zhongfu.accounts.models import Unit
+from zhongfu.accounts.models import Unit, User
 from zhongfu.accounts.roles import Role
 from zhongfu.audit.services import audit_record
 from zhongfu.common.errors import InvalidInput, NotFound, PermissionDenied
@@ -23,7 +24,7 @@ from zhongfu.common.identifiers import validate_uscc
 from zhongfu.common.money import yuan_to_fen
 from zhongfu.registry.models import Household
 
-from . import selectors
+from . import providers, selectors
 from .models import (
     AccountKind,
     Allocation,
@@ -36,6 +37,8 @@ from .models import (
     FundAccount,
     LedgerEntry,
     LedgerLine,
+    OrderStatus,
+    PaymentOrder,
     Period,
     Receipt,
     ReceiptCounter,
@@ -408,6 +411,11 @@ def receipt_issue(*, actor, donation: Donation, issued_on: dt.date | None = None
     row locked until the transaction ends: concurrent issuers wait for each other, and a transaction that
     fails gives its number back with everything else, so numbers have no gaps and no repeats."""
     _require_books(actor, donation.unit)
+    return _receipt_issue(actor=actor, donation=donation, issued_on=issued_on)
+
+
+def _receipt_issue(*, actor, donation: Donation, issued_on: dt.date | None = None) -> Receipt:
+    # Without the bookkeeper check: an online gift's receipt is issued by the site itself.
     donation = Donation.objects.select_for_update(of=("self",)).select_related("donor", "entry").get(pk=donation.pk)
     issued_on = _date(issued_on or timezone.localdate(), field="issued_on")
     if donation.receipt_declined:
@@ -675,3 +683,137 @@ def period_lock(*, actor, unit: Unit, month: dt.date) -> Period:
     period.save(update_fields=["locked", "locked_at", "locked_by"])
     _audit(actor, "lock", "accounting_period", period, {"unit": unit.code, "month": f"{period.month:%Y-%m}"})
     return period
+
+
+# --- online gifts ----------------------------------------------------------------------------------------
+
+# The site's own user: the handler of online gifts' entries and receipts (no password, cannot log in).
+ONLINE_USERNAME = "funds-online"
+
+
+def online_actor() -> User:
+    user, created = User.objects.get_or_create(
+        username=ONLINE_USERNAME, defaults={"is_active": False, "display_name": "网上捐赠"}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def payment_order_create(
+    *,
+    actor=None,
+    unit: Unit,
+    amount_fen,
+    account: FundAccount | None = None,
+    donor_name: str = "",
+    anonymous: bool = False,
+    consent_to_name: bool = False,
+    alias: str = "",
+    provider: str = "sim",
+) -> PaymentOrder:
+    """A donor's online gift waiting to be paid: the amount, who gives (a name, or anonymous), and the
+    restricted fund it is directed to (none: the general fund). Nothing reaches the ledger until the
+    provider's signed callback says it is paid (`donation_record_online`). `actor` is None for a donor."""
+    amount_fen = _fen(amount_fen, field="amount_fen")
+    if amount_fen > MAX_FEN:
+        raise InvalidInput(_("The amount is too large."), field="amount_fen")
+    if providers.get(provider) is None:
+        raise InvalidInput(_("No such payment provider."), field="provider")
+    if account is not None and (account.unit_id != unit.pk or account.kind != AccountKind.RESTRICTED):
+        raise InvalidInput(_("A gift is credited to a general or restricted fund of the unit."), field="account")
+    name = (donor_name or "").strip()
+    if anonymous:
+        if consent_to_name:
+            raise InvalidInput(_("An anonymous donor is never named."), field="consent_to_name")
+        name = ""
+    elif not 1 <= len(name) <= 100:
+        raise InvalidInput(_("Enter your name, or give anonymously."), field="donor_name")
+    return PaymentOrder.objects.create(
+        reference=secrets.token_hex(16),
+        unit=unit,
+        account=account,
+        amount_fen=amount_fen,
+        donor_name=name,
+        anonymous=bool(anonymous),
+        consent_to_name=bool(consent_to_name),
+        alias=_text(alias, field="alias", max_length=60, required=False),
+        provider=provider,
+    )
+
+
+@transaction.atomic
+def donation_record_online(
+    *, provider: str, txn_id: str, order_id: str, amount_fen, status: str
+) -> tuple[PaymentOrder, bool]:
+    """Act on a payment provider's callback, whose signature the caller has checked. A payment records the
+    gift (debit bank, credit the order's fund), its donor and its numbered receipt, all in this transaction.
+    Returns the order and whether the callback was a replay: a transaction already recorded for this order
+    with the same amount changes nothing; with another amount or order it is refused. A failure marks a
+    waiting order failed. The order's row is locked, so concurrent callbacks for it are served in turn."""
+    order = (
+        PaymentOrder.objects.select_for_update(of=("self",))
+        .select_related("unit", "account")
+        .filter(reference=order_id, provider=provider)
+        .first()
+    )
+    if order is None:
+        raise NotFound(_("No such payment order."), field="order_id")
+    txn_id = (txn_id or "").strip()
+    if not txn_id:
+        raise InvalidInput(_("The callback has no transaction id."), field="txn_id")
+    existing = Donation.objects.filter(provider=provider, provider_txn_id=txn_id).first()
+    if existing is not None:
+        if existing.pk != order.donation_id or existing.amount_fen != amount_fen:
+            raise InvalidInput(
+                _("This transaction is already recorded with another order or amount: nothing was changed."),
+                field="txn_id",
+            )
+        return order, True
+    if status not in (providers.PAID, providers.FAILED):
+        raise InvalidInput(_("A payment is paid or failed."), field="status")
+    if order.status == OrderStatus.PAID:
+        raise InvalidInput(_("This order is already paid by another transaction."), field="order_id")
+    if amount_fen != order.amount_fen:
+        raise InvalidInput(
+            _("The amount paid (%(paid)s fen) is not the order's (%(amount)s fen): nothing was recorded."),
+            field="amount_fen",
+            paid=amount_fen,
+            amount=order.amount_fen,
+        )
+    actor = online_actor()
+    if status == providers.FAILED:
+        order.status = OrderStatus.FAILED
+        order.save(update_fields=["status"])
+        _audit(actor, "fail", "payment_order", order, {"txn_id": txn_id, "amount_fen": amount_fen})
+        return order, False
+    donor = None
+    if not order.anonymous:
+        donor = Donor.objects.create(
+            kind=DonorKind.PERSON,
+            name=order.donor_name,
+            consent_to_name=order.consent_to_name,
+            alias=order.alias,
+            created_by=actor,
+        )
+        _audit(actor, "create", "donor", donor, {"kind": DonorKind.PERSON, "consent": order.consent_to_name})
+    donation = _donation_create(
+        actor=actor,
+        unit=order.unit,
+        amount_fen=amount_fen,
+        channel=Channel.ONLINE,
+        received_on=timezone.localdate(),
+        donor=donor,
+        account=order.account,
+        provider=provider,
+        provider_txn_id=txn_id[:64],
+        memo=f"{provider} {order.reference}",
+        txn_field="txn_id",
+    )
+    _receipt_issue(actor=actor, donation=donation)
+    order.status, order.donation, order.paid_at = OrderStatus.PAID, donation, timezone.now()
+    order.save(update_fields=["status", "donation", "paid_at"])
+    _audit(actor, "pay", "payment_order", order, {"txn_id": txn_id, "donation": donation.pk})
+    return order, False

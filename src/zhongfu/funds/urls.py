@@ -1,5 +1,6 @@
 """Pages of the funds app: officers' accounts, gifts, receipts, allocations and ledger; a donor's trace by a
-signed link; the public disclosure page per unit."""
+signed link; the public disclosure page per unit;
+online gifts: the donor's page, the simulated provider's cashier and the result with the receipt."""
 
 from django.urls import path
 
@@ -21,4 +22,7 @@ urlpatterns = [
     path("entries/<int:entry_id>/reverse/", views.entry_reverse, name="entry_reverse"),
     path("trace/<str:token>/", views.trace_signed, name="trace_signed"),
     path("public/<str:unit_code>/", views.disclosure, name="disclosure"),
+    path("give/<str:unit_code>/", views.give, name="give"),
+    path("pay/sim/<str:reference>/", views.pay_sim, name="pay_sim"),
+    path("orders/<str:reference>/", views.order_result, name="order_result"),
 ]

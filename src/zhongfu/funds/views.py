@@ -1,6 +1,7 @@
 """Funds pages. Thin: find the record in the books the user keeps (another unit's is 404), call one service,
 render. A domain error comes back as the same page with the message next to its field, status 400, and
-nothing written. The trace by signed link and the unit's disclosure page need no login."""
+nothing written. The trace by signed link, the unit's disclosure page and the online-gift pages (give, the simulated
+provider's cashier, the result) need no login."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,9 +16,9 @@ from zhongfu.accounts.models import Unit
 from zhongfu.common.errors import DomainError, PermissionDenied
 from zhongfu.common.web import form_add_domain_error, get_or_404, paginate
 
-from . import selectors, services, tokens
-from .forms import AllocationForm, GiftForm, ReasonForm
-from .models import Donation
+from . import providers, selectors, services, tokens
+from .forms import AllocationForm, GiftForm, GiveForm, ReasonForm
+from .models import Donation, OrderStatus, PaymentOrder
 
 # A service names the fen it was given; the form asks for yuan.
 _FORM_FIELDS = {"amount_fen": "amount", "account": "account", "to_account": "to_account"}
@@ -263,3 +264,84 @@ def disclosure(request, unit_code: str):
     if unit is None:
         raise Http404()
     return render(request, "funds/disclosure.html", selectors.unit_disclosure(unit))
+
+
+# --- online gifts (no login) -----------------------------------------------------------------------------
+
+_GIVE_FIELDS = {"amount_fen": "amount", "donor_name": "donor_name", "alias": "alias", "account": "account"}
+
+
+def give(request, unit_code: str):
+    """A unit's page for giving online: the order is created, then the donor goes to the provider to pay."""
+    unit = Unit.objects.filter(code=unit_code).first()
+    if unit is None:
+        raise Http404()
+    form = GiveForm(request.POST or None, accounts=selectors.gift_accounts(unit))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                order = services.payment_order_create(
+                    unit=unit,
+                    amount_fen=data["amount"],
+                    account=data["account"],
+                    donor_name=data["donor_name"],
+                    anonymous=data["anonymous"],
+                    consent_to_name=data["consent_to_name"],
+                    alias=data["alias"],
+                    provider=providers.SimulatedProvider.name,
+                )
+            except DomainError as e:
+                if e.field in _GIVE_FIELDS:
+                    e.field = _GIVE_FIELDS[e.field]
+                form_add_domain_error(form, e)
+            else:
+                return redirect(providers.get(order.provider).payment_url(request, order))
+        status = 400
+    return render(request, "funds/give.html", {"unit": unit, "form": form}, status=status)
+
+
+def _order(reference: str, **filters) -> PaymentOrder:
+    order = PaymentOrder.objects.select_related("unit", "account").filter(reference=reference, **filters).first()
+    if order is None:
+        raise Http404()
+    return order
+
+
+def _outcome(request) -> str:
+    # The cashier can also simulate a failed payment, for the demo.
+    return providers.FAILED if request.POST.get("outcome") == providers.FAILED else providers.PAID
+
+
+def pay_sim(request, reference: str):
+    """The simulated provider's cashier. Pay sends the provider's signed callback to this site over HTTP,
+    then shows the donor the result."""
+    order = _order(reference, provider=providers.SimulatedProvider.name)
+    if request.method == "POST" and order.status != OrderStatus.PAID:
+        provider = providers.get(order.provider)
+        try:
+            code, _body = provider.pay(request, order, status=_outcome(request))
+        except OSError:
+            code = None
+        if code != 200:
+            error = _("The payment did not go through (the callback was answered %(code)s). Try again.") % {
+                "code": code or "—"
+            }
+            return render(request, "funds/pay_sim.html", {"order": order, "error": error}, status=502)
+        return redirect("funds:order_result", order.reference)
+    return render(request, "funds/pay_sim.html", {"order": order})
+
+
+def order_result(request, reference: str):
+    """What became of an online gift: its receipt number and its trace link once paid."""
+    order = _order(reference)
+    receipt = None
+    if order.donation_id:
+        receipt = order.donation.receipts.filter(withdrawn_at__isnull=True).first()
+    context = {
+        "order": order,
+        "receipt": receipt,
+        "trace_url": trace_url(request, order.donation) if order.donation_id else "",
+    }
+    return render(request, "funds/order_result.html", context)
