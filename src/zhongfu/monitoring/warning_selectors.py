@@ -128,7 +128,7 @@ def _why_row(warning: Warning, names: dict) -> dict:
         "id": warning.pk,
         "raised_on": warning.raised_on,
         "kind": warning.kind,
-        "summary": WHY_KIND.get(warning.kind, ""),
+        "summary": str(WHY_KIND.get(warning.kind, "")),
         "policy": names.get(warning.policy_code, warning.policy_code) if warning.policy_code else "",
         # Always the Chinese explanation as stored when raised: what the household is handed is what the worker
         # read, whatever the data or the model say today.
