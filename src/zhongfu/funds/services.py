@@ -787,7 +787,9 @@ def donation_record_online(
     if status == providers.FAILED:
         order.status = OrderStatus.FAILED
         order.save(update_fields=["status"])
-        _audit(actor, "fail", "payment_order", order, {"txn_id": txn_id, "amount_fen": amount_fen})
+        _audit(
+            actor, "update", "payment_order", order, {"status": "failed", "txn_id": txn_id, "amount_fen": amount_fen}
+        )
         return order, False
     donor = None
     if not order.anonymous:
@@ -815,5 +817,5 @@ def donation_record_online(
     _receipt_issue(actor=actor, donation=donation)
     order.status, order.donation, order.paid_at = OrderStatus.PAID, donation, timezone.now()
     order.save(update_fields=["status", "donation", "paid_at"])
-    _audit(actor, "pay", "payment_order", order, {"txn_id": txn_id, "donation": donation.pk})
+    _audit(actor, "update", "payment_order", order, {"status": "paid", "txn_id": txn_id, "donation": donation.pk})
     return order, False

@@ -74,7 +74,7 @@ def test_a_donor_gives_online_and_gets_a_numbered_receipt_and_the_trace_link(cli
     assert sorted(line.amount_fen for line in lines) == [-20000, 20000]
     receipt = donation.receipts.get()
     assert receipt.code == f"{today.year}-000001" and receipt.handler.username == services.ONLINE_USERNAME
-    assert AuditEntry.objects.filter(object_type="payment_order", action="pay", object_id=str(order.pk)).exists()
+    assert AuditEntry.objects.filter(object_type="payment_order", action="update", object_id=str(order.pk)).exists()
 
     result = client.get(paid["Location"]).content.decode()
     assert receipt.code in result and 'data-testid="trace-link"' in result
