@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from zhongfu.common.errors import DomainError, NotFound, PermissionDenied
 from zhongfu.common.web import get_or_404, paginate
+from zhongfu.monitoring.warning_selectors import warnings_for_household_view
 from zhongfu.registry.selectors import household_get_for_user
 
 from . import access, selectors, services
@@ -106,6 +107,8 @@ def household_benefits(request, token: str):
         "household": code.household,
         "head": selectors.household_head(household=code.household),
         "for_household": True,
+        # Why the household was contacted (PIPL Art. 24): the stored explanation of each warning, no score.
+        "contacted": warnings_for_household_view(code.household),
     }
     return render(request, "disclosure/benefit_list.html", context)
 

@@ -224,3 +224,16 @@ def test_a_household_cannot_appeal_another_households_case(client, coded, dibao)
         url, {"case_id": dibao.pk, "expected_version": dibao.version, "grounds": "家中有重病患者，医疗支出未计入"}
     )
     assert response.status_code == 404
+
+
+def test_the_household_reads_why_it_was_contacted(client, coded, users):
+    """PIPL Art. 24: the stored explanation of a warning, on the household's own list, without the score."""
+    from zhongfu.monitoring.warning_services import discovery_report
+
+    household, token = coded
+    discovery_report(
+        actor=users[Role.COMMUNITY_WORKER], tier="orange", seen="老人独居，冬季无取暖设备", household_id=household.pk
+    )
+    _verify(client, token)
+    page = client.get(reverse("disclosure:household_benefits", args=[token])).content.decode()
+    assert 'data-testid="contacted"' in page and "老人独居，冬季无取暖设备" in page and "个人信息保护法" in page
