@@ -47,6 +47,8 @@ def _written() -> tuple:
 
 def test_a_donor_gives_online_and_gets_a_numbered_receipt_and_the_trace_link(client, unit, keeper, education, today):
     fund, _budget = education
+    public = client.get(reverse("funds:disclosure", args=[unit.code])).content.decode()
+    assert f'href="{reverse("funds:give", args=[unit.code])}"' in public
     page = client.get(reverse("funds:give", args=[unit.code]))
     assert page.status_code == 200 and "春风助学" in page.content.decode()
 
