@@ -169,6 +169,8 @@ LOGGING = {
 }
 # The address printed in household codes (幸福码), e.g. https://zf.example.gov.cn; empty: the request's host.
 ZHONGFU_PUBLIC_URL = os.environ.get("ZHONGFU_PUBLIC_URL", "")
+# Secret of the payment providers' callback signatures (HMAC-SHA256); empty: derived from SECRET_KEY.
+ZHONGFU_PAY_SECRET = os.environ.get("ZHONGFU_PAY_SECRET", "")
 # How verification codes reach a household head's phone: a dotted path to a sender class. The default
 # keeps messages in the outbox table (shown to the city administrator), for demos and tests.
 ZHONGFU_SMS_BACKEND = os.environ.get("ZHONGFU_SMS_BACKEND", "zhongfu.disclosure.sms.OutboxSender")

@@ -97,4 +97,5 @@ OBJECT_TYPE_LABELS = {
     "refund": _("refund"),
     "ledger_entry": _("ledger entry"),
     "accounting_period": _("accounting period"),
+    "payment_order": _("payment order"),
 }
