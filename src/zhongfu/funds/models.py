@@ -9,7 +9,7 @@ entry."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from zhongfu.common.errors import DomainError
@@ -425,3 +425,78 @@ class PaymentOrder(models.Model):
                 condition=~Q(anonymous=True, consent_to_name=True), name="funds_order_anonymous_not_named"
             ),
         ]
+
+
+# --- drives, the honor wall and disclosure ---------------------------------------------------------------
+
+
+class Drive(models.Model):
+    """A fundraising drive of a unit (such as the Spring Breeze Action). Its `code` is the project code its
+    money carries: every gift credited to one of the unit's funds restricted to that project is the drive's,
+    and so are the allocations out of those funds and the payments out of the budgets under them. The ledger
+    stays as it is; nothing is stamped on a donation (docs/funds.md, "Drives")."""
+
+    unit = models.ForeignKey("accounts.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=100)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    # The fundraising plan is registered with the civil affairs department 10 days before the drive starts.
+    plan_registered_on = models.DateField(_("plan registered on"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("fundraising drive")
+        verbose_name_plural = _("fundraising drives")
+        ordering = ["unit_id", "-starts_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "code"], name="funds_drive_code_unique"),
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="funds_drive_dates_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class HonorRule(models.Model):
+    """What a donor must give in one drive to be on its honor wall (爱心碑), per kind of donor, from a date.
+    The rule in force for a drive is the latest one valid on the day the drive starts."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=DonorKind.choices)
+    threshold_fen = models.BigIntegerField(_("threshold (fen)"))
+    valid_from = models.DateField(_("valid from"))
+    source = models.CharField(_("source"), max_length=200, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("honor wall rule")
+        verbose_name_plural = _("honor wall rules")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "valid_from"], name="funds_honorrule_unique"),
+            models.CheckConstraint(condition=Q(threshold_fen__gt=0), name="funds_honorrule_positive"),
+        ]
+
+
+class DisclosureNote(_AppendOnlyModel):
+    """A published correction of a drive's disclosure: what was wrong and what is right, with a reference to
+    the figure or entry it corrects. Never edited or removed (code and database): a note is corrected by
+    another note."""
+
+    drive = models.ForeignKey(Drive, verbose_name=_("drive"), on_delete=models.PROTECT, related_name="notes")
+    published_at = models.DateTimeField(_("published at"))
+    text = models.TextField(_("text"))
+    reference = models.CharField(_("corrects"), max_length=120)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("correction note")
+        verbose_name_plural = _("correction notes")
+        ordering = ["published_at", "pk"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnly(_("A published correction note is never changed; publish another note."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly(_("A published correction note is never removed; publish another note."))

@@ -1,5 +1,6 @@
 """Pages of the funds app: officers' accounts, gifts, receipts, allocations and ledger; a donor's trace by a
-signed link; the public disclosure page per unit;
+signed link; the public disclosure pages per unit and per drive
+(figures, quarterly report, spreadsheet, correction notes, honor wall);
 online gifts: the donor's page, the simulated provider's cashier and the result with the receipt."""
 
 from django.urls import path
@@ -22,6 +23,9 @@ urlpatterns = [
     path("entries/<int:entry_id>/reverse/", views.entry_reverse, name="entry_reverse"),
     path("trace/<str:token>/", views.trace_signed, name="trace_signed"),
     path("public/<str:unit_code>/", views.disclosure, name="disclosure"),
+    path("public/<str:unit_code>/drives/<str:drive_code>/", views.drive_page, name="drive"),
+    path("public/<str:unit_code>/drives/<str:drive_code>/report.xlsx", views.drive_xlsx, name="drive_xlsx"),
+    path("public/<str:unit_code>/drives/<str:drive_code>/honor/", views.honor_page, name="honor"),
     path("give/<str:unit_code>/", views.give, name="give"),
     path("pay/sim/<str:reference>/", views.pay_sim, name="pay_sim"),
     path("orders/<str:reference>/", views.order_result, name="order_result"),

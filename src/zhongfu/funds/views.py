@@ -6,7 +6,7 @@ provider's cashier, the result) need no login."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,7 +16,7 @@ from zhongfu.accounts.models import Unit
 from zhongfu.common.errors import DomainError, PermissionDenied
 from zhongfu.common.web import form_add_domain_error, get_or_404, paginate
 
-from . import providers, selectors, services, tokens
+from . import drives, providers, selectors, services, tokens
 from .forms import AllocationForm, GiftForm, GiveForm, ReasonForm
 from .models import Donation, OrderStatus, PaymentOrder
 
@@ -263,7 +263,33 @@ def disclosure(request, unit_code: str):
     unit = Unit.objects.filter(code=unit_code).first()
     if unit is None:
         raise Http404()
-    return render(request, "funds/disclosure.html", selectors.unit_disclosure(unit))
+    return render(
+        request, "funds/disclosure.html", {**selectors.unit_disclosure(unit), "drives": drives.drives_of(unit)}
+    )
+
+
+def drive_page(request, unit_code: str, drive_code: str):
+    drive = get_or_404(drives.drive_public, unit_code=unit_code, drive_code=drive_code)
+    return render(request, "funds/drive.html", drives.drive_disclosure(drive))
+
+
+def drive_xlsx(request, unit_code: str, drive_code: str):
+    drive = get_or_404(drives.drive_public, unit_code=unit_code, drive_code=drive_code)
+    response = HttpResponse(
+        drives.drive_report_xlsx(drives.drive_disclosure(drive)),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{drive.unit.code}-{drive.code}.xlsx"'
+    return response
+
+
+def honor_page(request, unit_code: str, drive_code: str):
+    drive = get_or_404(drives.drive_public, unit_code=unit_code, drive_code=drive_code)
+    return render(
+        request,
+        "funds/honor.html",
+        {"drive": drive, "unit": drive.unit, "wall": drives.honor_wall(drive), "rules": drives.honor_rules_for(drive)},
+    )
 
 
 # --- online gifts (no login) -----------------------------------------------------------------------------
