@@ -83,7 +83,7 @@ def drive_create(*, actor, unit: Unit, code: str, name: str, starts_on, ends_on,
     _audit(
         actor,
         "create",
-        "funds.drive",
+        "drive",
         drive,
         {
             "unit": unit.code,
@@ -107,7 +107,7 @@ def disclosure_note_publish(*, actor, drive: Drive, text: str, reference: str) -
     note = DisclosureNote.objects.create(
         drive=drive, published_at=timezone.now(), text=text, reference=reference, published_by=actor
     )
-    _audit(actor, "create", "funds.disclosure_note", note, {"drive": drive.code, "reference": reference, "text": text})
+    _audit(actor, "create", "disclosure_note", note, {"drive": drive.code, "reference": reference, "text": text})
     return note
 
 

@@ -60,7 +60,7 @@ def _client() -> Client:
 
 def test_a_drive_is_created_with_its_plan_registered_ten_days_ahead(keeper, unit, drive):
     assert drive.code == "SB-EDU" and drive.unit == unit
-    assert AuditEntry.objects.filter(object_type="funds.drive", object_id=str(drive.pk)).exists()
+    assert AuditEntry.objects.filter(object_type="drive", object_id=str(drive.pk)).exists()
     assert drives.reports_quarterly(drive)
 
 
@@ -254,7 +254,7 @@ def test_a_correction_note_is_published_and_never_changed(keeper, unit, drive):
         text="第二季度拨付额应为2,500.00元，原公示2,050.00元有误。",
         reference="2025 Q2 allocated",
     )
-    assert AuditEntry.objects.filter(object_type="funds.disclosure_note", object_id=str(note.pk)).exists()
+    assert AuditEntry.objects.filter(object_type="disclosure_note", object_id=str(note.pk)).exists()
     note.text = "悄悄改掉"
     with pytest.raises(AppendOnly):
         note.save()
