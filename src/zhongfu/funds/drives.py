@@ -121,6 +121,13 @@ def drive_public(*, unit_code: str, drive_code: str) -> Drive:
     return drive
 
 
+def drive_of_unit(*, unit, drive_id: int) -> Drive:
+    drive = Drive.objects.select_related("unit").filter(unit=unit, pk=drive_id).first()
+    if drive is None:
+        raise NotFound()
+    return drive
+
+
 def drives_of(unit):
     return Drive.objects.filter(unit=unit).order_by("-starts_on", "code")
 

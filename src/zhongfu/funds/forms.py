@@ -104,3 +104,20 @@ class GiveForm(StyledFormMixin, forms.Form):
     def __init__(self, *args, accounts, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = accounts.filter(kind=AccountKind.RESTRICTED)
+
+
+def _date_field(label):
+    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class DriveForm(StyledFormMixin, forms.Form):
+    code = forms.CharField(max_length=40, label=_("code (the project code of its funds)"))
+    name = forms.CharField(max_length=100, label=_("name"))
+    starts_on = _date_field(_("starts on"))
+    ends_on = _date_field(_("ends on"))
+    plan_registered_on = _date_field(_("plan registered on"))
+
+
+class NoteForm(StyledFormMixin, forms.Form):
+    reference = forms.CharField(max_length=120, label=_("corrects (figure or entry)"))
+    text = forms.CharField(max_length=2000, label=_("correction"), widget=forms.Textarea(attrs={"rows": 4}))

@@ -17,7 +17,7 @@ from zhongfu.common.errors import DomainError, PermissionDenied
 from zhongfu.common.web import form_add_domain_error, get_or_404, paginate
 
 from . import drives, providers, selectors, services, tokens
-from .forms import AllocationForm, GiftForm, GiveForm, ReasonForm
+from .forms import AllocationForm, DriveForm, GiftForm, GiveForm, NoteForm, ReasonForm
 from .models import Donation, OrderStatus, PaymentOrder
 
 # A service names the fen it was given; the form asks for yuan.
@@ -205,6 +205,49 @@ def allocation_new(request, unit_id: int):
                 return redirect("funds:accounts", unit.pk)
         status = 400
     return render(request, "funds/allocation_form.html", {"unit": unit, "form": form}, status=status)
+
+
+def drive_list(request, unit_id: int):
+    """The unit's drives, and a form to create one."""
+    unit = _unit(request, unit_id)
+    form = DriveForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                drives.drive_create(actor=request.user, unit=unit, **form.cleaned_data)
+            except PermissionDenied:
+                raise DjangoPermissionDenied from None
+            except DomainError as e:
+                form_add_domain_error(form, e)
+            else:
+                messages.success(request, _("The drive is created."))
+                return redirect("funds:drives", unit.pk)
+        status = 400
+    context = {"unit": unit, "form": form, "drives": drives.drives_of(unit)}
+    return render(request, "funds/drive_list.html", context, status=status)
+
+
+def drive_note_new(request, unit_id: int, drive_id: int):
+    """Publish a correction note on a drive's public page."""
+    unit = _unit(request, unit_id)
+    drive = get_or_404(drives.drive_of_unit, unit=unit, drive_id=drive_id)
+    form = NoteForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                drives.disclosure_note_publish(actor=request.user, drive=drive, **form.cleaned_data)
+            except PermissionDenied:
+                raise DjangoPermissionDenied from None
+            except DomainError as e:
+                form_add_domain_error(form, e)
+            else:
+                messages.success(request, _("The correction note is published."))
+                return redirect("funds:drive", unit.code, drive.code)
+        status = 400
+    context = {"unit": unit, "drive": drive, "form": form}
+    return render(request, "funds/note_form.html", context, status=status)
 
 
 def _ledger_page(request, unit, *, error: str = "", status: int = 200):

@@ -277,3 +277,34 @@ def test_a_note_needs_text_and_a_reference(keeper, drive):
         drives.disclosure_note_publish(actor=keeper, drive=drive, text="更正内容", reference="")
     assert error.value.field == "reference"
     assert not DisclosureNote.objects.exists()
+
+
+# --- officers' pages -------------------------------------------------------------------------------------
+
+
+def _officer(user) -> Client:
+    client = _client()
+    client.force_login(user)
+    return client
+
+
+def test_an_officer_creates_a_drive_and_publishes_a_note_through_the_pages(keeper, unit, users):
+    client = _officer(keeper)
+    url = f"/funds/units/{unit.pk}/drives/"
+    form = {"code": "SB-2025", "name": "2025春风行动", "starts_on": "2025-01-01", "ends_on": "2025-12-31"}
+    late = client.post(url, {**form, "plan_registered_on": "2024-12-25"})
+    assert late.status_code == 400 and "10 days" in late.content.decode()
+    assert not drives.drives_of(unit).exists()
+    assert client.post(url, {**form, "plan_registered_on": "2024-12-20"}).status_code == 302
+    drive = drives.drives_of(unit).get()
+    assert "2025春风行动" in client.get(url).content.decode()
+
+    note_url = f"/funds/units/{unit.pk}/drives/{drive.pk}/notes/new/"
+    assert client.post(note_url, {"reference": "", "text": "更正"}).status_code == 400
+    response = client.post(note_url, {"reference": "entry 12", "text": "第一季度募得额更正为300.00元。"})
+    assert response.status_code == 302
+    assert "entry 12" in _client().get(f"/funds/public/{unit.code}/drives/SB-2025/").content.decode()
+
+    assert _officer(users[Role.COMMUNITY_WORKER]).get(url).status_code == 403
+    assert _officer(users[Role.COMMUNITY_WORKER]).post(note_url, {"reference": "x1", "text": "改改"}).status_code == 403
+    assert DisclosureNote.objects.count() == 1
