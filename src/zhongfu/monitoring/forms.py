@@ -42,7 +42,6 @@ class WarningCloseForm(StyledFormMixin, forms.Form):
     def __init__(self, *args, applications=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["application"].choices = [("", "—")] + [(a.pk, a.number) for a in applications]
-        self.fields["outcome"].widget.attrs["class"] = "form-check-input"
 
 
 URGENCY = [
