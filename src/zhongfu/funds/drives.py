@@ -132,11 +132,16 @@ def drives_of(unit):
     return Drive.objects.filter(unit=unit).order_by("-starts_on", "code")
 
 
+def project_accounts(unit, project: str):
+    """The funds and budgets of a unit restricted to a project code."""
+    return FundAccount.objects.filter(
+        unit=unit, restriction_project=project, kind__in=[AccountKind.RESTRICTED, AccountKind.BUDGET]
+    )
+
+
 def drive_accounts(drive: Drive):
     """The funds and budgets that hold the drive's money: those of its unit restricted to its code."""
-    return FundAccount.objects.filter(
-        unit=drive.unit, restriction_project=drive.code, kind__in=[AccountKind.RESTRICTED, AccountKind.BUDGET]
-    )
+    return project_accounts(drive.unit, drive.code)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -151,9 +156,8 @@ def reports_quarterly(drive: Drive) -> bool:
     return drive.ends_on > _add_months(drive.starts_on, QUARTERLY_AFTER_MONTHS)
 
 
-def _movements(drive: Drive):
-    """The drive's live gifts, refunds, allocations and payments as (date, figure, fen)."""
-    accounts = drive_accounts(drive)
+def _movements(accounts):
+    """The live gifts, refunds, allocations and payments of these accounts as (date, figure, fen)."""
     gifts = Donation.objects.filter(_LIVE, account__in=accounts)
     rows = [(d, "raised", fen) for d, fen in gifts.values_list("received_on", "amount_fen")]
     rows += [
@@ -177,16 +181,31 @@ def _quarter(day: dt.date) -> tuple[int, int]:
     return day.year, (day.month - 1) // 3 + 1
 
 
+def _totals(movements, accounts) -> dict:
+    totals = {"raised_fen": 0, "allocated_fen": 0, "spent_fen": 0}
+    for _when, figure, fen in movements:
+        totals[f"{figure}_fen"] += fen
+    totals["balance_fen"] = sum(selectors.account_balance_fen(a) for a in accounts)
+    return totals
+
+
+def project_disclosure(*, unit_code: str, project: str) -> dict:
+    """A project's figures in a unit, the same way as a drive's: its restricted funds and budgets, raised,
+    allocated, spent and balance to the fen. A project with no fund is not found."""
+    accounts = project_accounts(Unit.objects.filter(code=unit_code).first(), project)
+    if not accounts.exists():
+        raise NotFound()
+    unit = accounts.first().unit
+    return {"unit": unit, "project": project, **_totals(_movements(accounts), accounts)}
+
+
 def drive_disclosure(drive: Drive) -> dict:
     """The drive's figures to the fen. Raised: its gifts less their refunds; allocated: moved from its funds
     to project budgets; spent: paid to households from its budgets; balance: what its funds and budgets hold
     (raised less spent, plus anything allocated into its budgets from other funds). With a quarterly report,
     every movement falls in the calendar quarter of its date, so the quarters add up to the totals."""
-    movements = _movements(drive)
-    totals = {"raised_fen": 0, "allocated_fen": 0, "spent_fen": 0}
-    for _when, figure, fen in movements:
-        totals[f"{figure}_fen"] += fen
-    balance = sum(selectors.account_balance_fen(a) for a in drive_accounts(drive))
+    movements = _movements(drive_accounts(drive))
+    totals = _totals(movements, drive_accounts(drive))
     quarters = []
     if reports_quarterly(drive):
         days = [drive.starts_on, drive.ends_on, *(m[0] for m in movements)]
@@ -203,7 +222,6 @@ def drive_disclosure(drive: Drive) -> dict:
         "drive": drive,
         "unit": drive.unit,
         **totals,
-        "balance_fen": balance,
         "quarterly": reports_quarterly(drive),
         "quarters": quarters,
         "notes": list(drive.notes.order_by("published_at", "pk")),

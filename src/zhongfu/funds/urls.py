@@ -28,6 +28,7 @@ urlpatterns = [
     path("public/<str:unit_code>/drives/<str:drive_code>/", views.drive_page, name="drive"),
     path("public/<str:unit_code>/drives/<str:drive_code>/report.xlsx", views.drive_xlsx, name="drive_xlsx"),
     path("public/<str:unit_code>/drives/<str:drive_code>/honor/", views.honor_page, name="honor"),
+    path("public/<str:unit_code>/projects/<path:project>/", views.project_page, name="project"),
     path("give/<str:unit_code>/", views.give, name="give"),
     path("pay/sim/<str:reference>/", views.pay_sim, name="pay_sim"),
     path("orders/<str:reference>/", views.order_result, name="order_result"),

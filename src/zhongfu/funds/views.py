@@ -316,6 +316,12 @@ def drive_page(request, unit_code: str, drive_code: str):
     return render(request, "funds/drive.html", drives.drive_disclosure(drive))
 
 
+def project_page(request, unit_code: str, project: str):
+    return render(
+        request, "funds/project.html", get_or_404(drives.project_disclosure, unit_code=unit_code, project=project)
+    )
+
+
 def drive_xlsx(request, unit_code: str, drive_code: str):
     drive = get_or_404(drives.drive_public, unit_code=unit_code, drive_code=drive_code)
     response = HttpResponse(

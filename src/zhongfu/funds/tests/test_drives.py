@@ -308,3 +308,16 @@ def test_an_officer_creates_a_drive_and_publishes_a_note_through_the_pages(keepe
     assert _officer(users[Role.COMMUNITY_WORKER]).get(url).status_code == 403
     assert _officer(users[Role.COMMUNITY_WORKER]).post(note_url, {"reference": "x1", "text": "改改"}).status_code == 403
     assert DisclosureNote.objects.count() == 1
+
+
+def test_the_project_page_shows_the_projects_figures(keeper, unit, education, make_household, today):
+    _activity(keeper, unit, education, make_household, today)
+    report = drives.project_disclosure(unit_code=unit.code, project="SB-EDU")
+    assert (report["raised_fen"], report["allocated_fen"], report["spent_fen"]) == (490_050, 250_000, 120_000)
+    assert report["balance_fen"] == sum(selectors.account_balance_fen(a) for a in education) == 370_050
+    unit_page = _client().get(f"/funds/public/{unit.code}/").content.decode()
+    assert f"/funds/public/{unit.code}/projects/SB-EDU/" in unit_page
+    page = _client().get(f"/funds/public/{unit.code}/projects/SB-EDU/")
+    assert page.status_code == 200 and "3,700.50" in page.content.decode()
+    assert _client().get(f"/funds/public/{unit.code}/projects/NOPE/").status_code == 404
+    assert _client().get("/funds/public/no-such-unit/projects/SB-EDU/").status_code == 404
