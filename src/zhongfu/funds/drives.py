@@ -46,6 +46,7 @@ _LIVE = Q(entry__reversed_by__isnull=True)
 
 
 def _day(value, *, field: str) -> dt.date:
+    # Unlike a ledger date (services._date), a drive's dates may lie ahead: drives are planned in advance.
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
         raise InvalidInput(_("Enter a date."), field=field)
     return value
