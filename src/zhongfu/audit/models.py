@@ -98,4 +98,6 @@ OBJECT_TYPE_LABELS = {
     "ledger_entry": _("ledger entry"),
     "accounting_period": _("accounting period"),
     "payment_order": _("payment order"),
+    "drive": _("fundraising drive"),
+    "disclosure_note": _("correction note"),
 }
