@@ -6,8 +6,8 @@
 PostgreSQL only: without DATABASE_URL the server at postgres://root@127.0.0.1:5432 is used, with a database of
 its own, `zhongfu_bench_donations` (bench/_harness.py), dropped afterwards.
 
-Set-up, not timed: migrations; a charity unit with one bank transfer recorded through the service (so its bank
-and general fund accounts and this month's period exist); N payment orders waiting to be paid, written in one
+Set-up, not timed: migrations; a charity unit with no gift yet (the first callbacks open its bank account,
+general fund, period and receipt counter); N payment orders waiting to be paid, written in one
 bulk insert with the fields `payment_order_create` gives them (the API has no order-create endpoint: a donor
 makes an order through the give page's form); and for each order the callback the simulated provider sends
 once the donor has paid, signed with HMAC-SHA256 as providers.SimulatedProvider.callback signs it.
@@ -60,7 +60,6 @@ def _say(text: str) -> None:
 
 def prepare(n: int, seed: int) -> dict:
     """The unit, N waiting orders and their signed callbacks; returns the bodies and what they add up to."""
-    from django.utils import timezone
 
     from zhongfu.accounts.models import Unit, User
     from zhongfu.accounts.roles import Role
@@ -74,11 +73,8 @@ def prepare(n: int, seed: int) -> dict:
     keeper = User(username="bench_keeper", role=Role.CHARITY_STAFF, region=district, unit=unit)
     keeper.set_unusable_password()
     keeper.save()
-    # A bank transfer, so the unit's bank and general fund accounts exist, as in a unit already taking gifts:
-    # the very first online gifts of a unit race to open its bank account (see the lead's report).
-    services.donation_record_offline(
-        actor=keeper, unit=unit, amount_fen=100_00, channel="transfer", received_on=timezone.localdate()
-    )
+    # No gift is recorded before the run: the first callbacks race to open the unit's bank account, general
+    # fund, period and receipt counter, which donation_record_online creates before its first audit entry.
     services.online_actor()
     orders = [
         PaymentOrder(

@@ -189,3 +189,22 @@ def test_a_worker_killed_inside_its_transaction_leaves_nothing_behind(books):
     assert after["unbalanced_entries"] == after["entries_without_lines"] == after["entries_with_one_line"] == 0
     # The books still take a gift: the dead transaction left no lock behind.
     assert books.run("gift")["donations"] == before["donations"] + 1
+
+
+ONLINE = 8
+
+
+def test_a_units_first_online_gifts_at_once_are_all_recorded(books):
+    """The first online gifts of a unit create its bank account (and, early in a month or a year, the
+    period and the receipt counter). Named gifts audit their donor first and anonymous ones do not; when
+    those rows were created after the first audit entry, whose lock is held to the commit, two such gifts
+    deadlocked. All must go through, each with its receipt."""
+    before = books.run("check")
+    results = books.run_together(ONLINE, "online_gift")
+    after = books.run("check")
+    donations = [r["donation"] for r in results]
+    assert len(set(donations)) == ONLINE and not any(r["replay"] for r in results)
+    assert after["donations"] == before["donations"] + ONLINE
+    numbers = [number for _year, number, _donation in after["receipts"]]
+    assert numbers == list(range(1, len(numbers) + 1)) and set(donations) <= {d for _y, _n, d in after["receipts"]}
+    assert after["unbalanced_entries"] == after["entries_without_lines"] == 0

@@ -784,6 +784,15 @@ def donation_record_online(
             amount=order.amount_fen,
         )
     actor = online_actor()
+    # Every row this transaction may create on first use — the unit's bank account and general fund, the
+    # month's period, the year's receipt counter — is created before its first audit entry. The audit log's
+    # lock is held to the commit: a gift that took it and then had to insert a row another gift had
+    # inserted (uncommitted, now waiting for that lock) deadlocked. Created first, the second simply waits.
+    today = timezone.localdate()
+    standard_account(order.unit, BANK)
+    standard_account(order.unit, GENERAL)
+    _open_period(order.unit, today)
+    ReceiptCounter.objects.bulk_create([ReceiptCounter(unit_id=order.unit_id, year=today.year)], ignore_conflicts=True)
     if status == providers.FAILED:
         order.status = OrderStatus.FAILED
         order.save(update_fields=["status"])
