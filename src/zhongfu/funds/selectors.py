@@ -191,6 +191,14 @@ def units_kept_by(user):
     return Unit.objects.filter(pk=user.unit_id)
 
 
+def unit_public(*, unit_code: str) -> Unit:
+    """A unit as the public pages name it, by its code (no login, no scope: what they show is public)."""
+    unit = Unit.objects.filter(code=unit_code).first()
+    if unit is None:
+        raise NotFound()
+    return unit
+
+
 def unit_for_books(*, user, unit_id: int) -> Unit:
     unit = units_kept_by(user).filter(pk=unit_id).first()
     if unit is None:

@@ -303,9 +303,7 @@ def trace_signed(request, token: str):
 
 
 def disclosure(request, unit_code: str):
-    unit = Unit.objects.filter(code=unit_code).first()
-    if unit is None:
-        raise Http404()
+    unit = get_or_404(selectors.unit_public, unit_code=unit_code)
     return render(
         request, "funds/disclosure.html", {**selectors.unit_disclosure(unit), "drives": drives.drives_of(unit)}
     )
@@ -348,9 +346,7 @@ _GIVE_FIELDS = {"amount_fen": "amount", "donor_name": "donor_name", "alias": "al
 
 def give(request, unit_code: str):
     """A unit's page for giving online: the order is created, then the donor goes to the provider to pay."""
-    unit = Unit.objects.filter(code=unit_code).first()
-    if unit is None:
-        raise Http404()
+    unit = get_or_404(selectors.unit_public, unit_code=unit_code)
     form = GiveForm(request.POST or None, accounts=selectors.gift_accounts(unit))
     status = 200
     if request.method == "POST":

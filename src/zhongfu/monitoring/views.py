@@ -67,9 +67,7 @@ def warning_list(request):
 
 
 def _detail(request, warning, close_form=None, status=200):
-    from zhongfu.casework.models import Application
-
-    applications = Application.objects.filter(household_id=warning.household_id).order_by("-pk")[:20]
+    applications = selectors.warning_applications(warning)
     context = {
         "warning": _decorate([warning])[0],
         "close_form": close_form or WarningCloseForm(applications=applications),
@@ -103,10 +101,8 @@ def warning_assign(request, warning_id: int):
 @permission_required(WORK_CASE, raise_exception=True)
 @require_POST
 def warning_close(request, warning_id: int):
-    from zhongfu.casework.models import Application
-
     warning = get_or_404(selectors.warning_get_for_user, user=request.user, warning_id=warning_id)
-    applications = Application.objects.filter(household_id=warning.household_id).order_by("-pk")[:20]
+    applications = selectors.warning_applications(warning)
     form = WarningCloseForm(request.POST, applications=applications)
     if form.is_valid():
         data = form.cleaned_data

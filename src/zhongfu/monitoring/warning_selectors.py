@@ -61,6 +61,14 @@ def warning_get_for_user(*, user, warning_id: int) -> Warning:
     return warning
 
 
+def warning_applications(warning: Warning, limit: int = 20) -> QuerySet:
+    """The household's latest applications, offered on the close form as "helped by this application"
+    (the caller has the warning through warning_get_for_user, so the household is in scope)."""
+    from zhongfu.casework.models import Application
+
+    return Application.objects.filter(household_id=warning.household_id).order_by("-pk")[:limit]
+
+
 def warning_figures(*, user, today: dt.date | None = None) -> list[dict]:
     """Per district in the user's scope: found, closed, handled on time (closed by the due date), open,
     overdue, escalated, and each outcome."""
