@@ -1,0 +1,9 @@
+# Reserved so that helpers working in parallel keep one chain of migrations; operations are added by the change
+# that owns this name.
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("funds", "0007_gift_batches_pledges")]
+
+    operations = []
