@@ -2,12 +2,12 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
+from zhongfu.accounts import views as account_views
 from zhongfu.api import api
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="registry:household_list", permanent=False)),
+    path("", account_views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("accounts/", include("zhongfu.accounts.urls")),

@@ -3,7 +3,21 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from zhongfu.accounts.roles import VIEW_HOUSEHOLD
+
 from . import services
+
+
+@login_required
+def home(request):
+    """The start page is the first thing the user's role works with: households, else the unit's books."""
+    from zhongfu.funds.services import can_keep_books
+
+    if request.user.has_perm(VIEW_HOUSEHOLD):
+        return redirect("registry:household_list")
+    if can_keep_books(request.user):
+        return redirect("funds:index")
+    return redirect("accounts:profile")
 
 
 @login_required
