@@ -90,6 +90,14 @@ class ScreeningRun(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # One queued or running run of each kind: the database refuses a second one started at the same moment.
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]),
+                name="screening_one_active_run_per_kind",
+            ),
+        ]
 
 
 class ScreeningResult(models.Model):

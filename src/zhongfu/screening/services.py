@@ -10,7 +10,7 @@ import math
 from fractions import Fraction
 
 import polars as pl
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -107,11 +107,16 @@ def _run_start(*, actor, kind: str, as_of: dt.date, overrides: dict | None = Non
     from .tasks import screening_run_task
 
     _require(actor, RUN_SCREENING)
+    in_progress = _("A run of this kind is already in progress; wait for it to finish.")
     if ScreeningRun.objects.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING], kind=kind).exists():
-        raise InvalidInput(_("A run of this kind is already in progress; wait for it to finish."))
-    run = ScreeningRun.objects.create(
-        kind=kind, as_of=as_of, overrides=overrides or {}, note=note, started_by=actor, stage=str(_("queued"))
-    )
+        raise InvalidInput(in_progress)
+    try:
+        with transaction.atomic():  # a start at the same moment elsewhere meets the unique constraint
+            run = ScreeningRun.objects.create(
+                kind=kind, as_of=as_of, overrides=overrides or {}, note=note, started_by=actor, stage=str(_("queued"))
+            )
+    except IntegrityError:
+        raise InvalidInput(in_progress) from None
     audit_record(
         actor=actor,
         action="run",

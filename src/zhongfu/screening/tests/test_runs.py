@@ -1,6 +1,7 @@
 """Batch screening runs and standard simulations, through the real worker code."""
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -57,6 +58,15 @@ def test_a_second_run_waits_for_the_first(city, users):
     services.screening_run_start(actor=users[Role.CITY_ADMIN])
     with pytest.raises(InvalidInput):
         services.screening_run_start(actor=users[Role.CITY_ADMIN])
+
+
+def test_the_database_refuses_a_second_active_run_of_a_kind(users):
+    """The check in the service can race; the partial unique constraint cannot."""
+    first = services.screening_run_start(actor=users[Role.CITY_ADMIN])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ScreeningRun.objects.create(kind=first.kind, as_of=first.as_of, started_by=users[Role.CITY_ADMIN])
+    ScreeningRun.objects.filter(pk=first.pk).update(status=RunStatus.DONE)
+    assert services.screening_run_start(actor=users[Role.CITY_ADMIN]).status == RunStatus.QUEUED
 
 
 def test_only_the_city_administrator_runs(users):
