@@ -77,7 +77,9 @@ def enrolled_cases() -> QuerySet[Case]:
 
 
 def _latest_change(month: dt.date | None = None):
-    changes = EnrolmentChange.objects.filter(case=OuterRef("pk"))
+    # Only the changes of the current approval: a case reopened (on appeal, after a termination) and approved
+    # again pays from a new `payment_from`, and what was changed before that month belongs to the old decision.
+    changes = EnrolmentChange.objects.filter(case=OuterRef("pk"), effective_month__gte=OuterRef("payment_from"))
     if month is not None:
         changes = changes.filter(effective_month__lte=month)
     return changes.order_by("-effective_month", "-id")
@@ -128,6 +130,8 @@ class EnrolmentState:
 def enrolment_state(case: Case, month: dt.date | None = None) -> EnrolmentState:
     """The enrolment in `month` (None: the latest change, whatever month it takes effect)."""
     changes = EnrolmentChange.objects.filter(case=case)
+    if case.payment_from is not None:  # the current approval's changes only (see _latest_change)
+        changes = changes.filter(effective_month__gte=case.payment_from)
     if month is not None:
         changes = changes.filter(effective_month__lte=month_start(month))
     latest = changes.order_by("-effective_month", "-id").first()

@@ -27,7 +27,7 @@ from zhongfu.enrolment.selectors import add_months
 from zhongfu.registry.models import LabourCapacity, Membership, Person
 from zhongfu.registry.services import income_set
 
-from .conftest import member, new_id_number
+from .conftest import enrol, member, new_id_number
 
 
 def _head(case) -> Person:
@@ -225,6 +225,37 @@ def test_suspend_resume_terminate(enrolled, users, this_month):
         actor=None, case=case, expected_version=case.version, grounds="户主并未迁出本市，仍在原址居住"
     )
     assert lodged.appeals.get().grounds == "户主并未迁出本市，仍在原址居住"
+
+
+def test_a_case_approved_again_after_a_termination_pays_again(enrolled, users, this_month):
+    """Reopened on appeal and approved again, the case pays from its new first month: the termination and the
+    changes before it belong to the old decision (enrolment selectors read the current approval's changes)."""
+    case = enrolled()
+    district = users[Role.DISTRICT_CASEWORKER]
+    nxt = add_months(this_month, 1)
+    EnrolmentChange.objects.create(  # as a review's new amount leaves it
+        case=case,
+        kind=ChangeKind.AMOUNT_CHANGE,
+        effective_month=this_month,
+        amount_fen=100,
+        reason="收入变化",
+        actor=district,
+    )
+    assert _payable(case, this_month) == 100
+    services.enrolment_terminate(actor=district, case=case, reason="迁出本市", effective_month=nxt)
+    assert _payable(case, nxt) is None
+    # The appeal reopens the case and a decider approves it again (casework's tests take that path): it pays
+    # from the month after the new decision.
+    again = add_months(nxt, 2)
+    case = enrol(case, again)
+    assert _payable(case, add_months(nxt, 1)) is None
+    assert _payable(case, again) == case.amount_fen  # the decision's amount, not the old change's
+    assert selectors.enrolment_state(case).kind == ""
+    # Changes after the new approval count as before.
+    services.enrolment_suspend(
+        actor=district, case=case, reason="户主失联，待核实", effective_month=add_months(again, 1)
+    )
+    assert _payable(case, add_months(again, 1)) is None
 
 
 @pytest.mark.django_db
