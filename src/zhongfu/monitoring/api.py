@@ -88,7 +88,9 @@ class WarningOut(Schema):
     id: int
     household_id: int | None = Field(..., description="null for a discovery report of someone not yet registered")
     address: str = Field(..., description="discovery report without a household: where the person lives")
-    kind: str = Field(..., description="at_risk | eligible_not_enrolled | no_longer_qualifying | discovery")
+    kind: str = Field(
+        ..., description="at_risk | eligible_not_enrolled | no_longer_qualifying | duplicate_aid | discovery"
+    )
     tier: str = Field(..., description="red | orange | yellow")
     policy_code: str = Field(..., description="the policy of the warning; empty for at_risk")
     score: int
@@ -114,8 +116,11 @@ class WarningPage(Schema):
     items: list[WarningOut]
 
 
+KindName = Literal["at_risk", "eligible_not_enrolled", "no_longer_qualifying", "duplicate_aid", "discovery"]
+
+
 class WarningFilters(Schema):
-    kind: Literal["at_risk", "eligible_not_enrolled", "no_longer_qualifying", "discovery"] | None = None
+    kind: KindName | None = None
     tier: Literal["red", "orange", "yellow"] | None = None
     status: Literal["open", "visiting", "closed"] | None = Field(None, description="omitted: every warning not closed")
     due: Literal["overdue", "due"] | None = Field(None, description="overdue: past due; due: due today or earlier")

@@ -130,12 +130,19 @@ class WarningKind(models.TextChoices):
     AT_RISK = "at_risk", _("at risk")
     ELIGIBLE_NOT_ENROLLED = "eligible_not_enrolled", _("eligible but not enrolled")
     NO_LONGER_QUALIFYING = "no_longer_qualifying", _("enrolled but no longer qualifying")
+    # The same household paid by several units within a short window (one chain of aid per household).
+    DUPLICATE_AID = "duplicate_aid", _("possible duplicate aid")
     # Reported by a worker who found the household (or a person not yet registered) in need: not by a run.
     DISCOVERY = "discovery", _("discovery report")
 
 
 # The kinds a monitoring run raises (a discovery report is a worker's, never a run's).
-RUN_KINDS = (WarningKind.AT_RISK, WarningKind.ELIGIBLE_NOT_ENROLLED, WarningKind.NO_LONGER_QUALIFYING)
+RUN_KINDS = (
+    WarningKind.AT_RISK,
+    WarningKind.ELIGIBLE_NOT_ENROLLED,
+    WarningKind.NO_LONGER_QUALIFYING,
+    WarningKind.DUPLICATE_AID,
+)
 
 
 class Tier(models.TextChoices):

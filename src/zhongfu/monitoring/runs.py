@@ -127,6 +127,10 @@ def _execute(run: MonitoringRun) -> tuple[dict, dict, int]:
         model_feeds=_signal_feeds(model),
         config=config,
     )
+    from .duplicates import duplicate_aid_candidates  # here: duplicates.py imports this module's helpers
+
+    duplicates = duplicate_aid_candidates(households, run.as_of, config)
+    candidates = pl.concat([candidates, duplicates], how="vertical_relaxed")
     found = {kind: int((candidates.get_column("kind") == kind).sum()) for kind in RUN_KINDS}
     raised = _insert(run, candidates, households, config)
     summary = {kind: {"found": found[kind], "raised": raised.get(kind, 0)} for kind in RUN_KINDS}

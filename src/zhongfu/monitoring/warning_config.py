@@ -20,14 +20,28 @@ class WarningConfig:
     # Signal inputs (inputs.INPUTS) that make an enrolled household's eligibility doubtful (DOMAIN_RULES.md:
     # death, vehicles, company roles, property), each with the feed it comes from.
     no_longer_signals: dict[str, str]
+    # Duplicate aid (duplicates.py): a household paid by at least `duplicate_aid_min_units` distinct units within
+    # the `duplicate_aid_window_days` up to the run's date, counting the sources named here ("funds": the units'
+    # disbursements from their fund accounts; "payments": the paid lines of the monthly payment rolls).
+    duplicate_aid_window_days: int
+    duplicate_aid_min_units: int
+    duplicate_aid_sources: tuple[str, ...]
+    # Codes that name the same unit in both sources (funds use accounts.Unit codes, payment lines the policy's
+    # responsible unit): a bureau paying 低保 and disbursing from its own fund is one unit, not two.
+    duplicate_aid_same_unit: dict[str, str]
+    # At most this many payments are listed in the explanation (the rest are counted in a last line).
+    duplicate_aid_max_lines: int
 
 
 VERSIONS: tuple[WarningConfig, ...] = (
     WarningConfig(
         valid_from=dt.date(2024, 1, 1),
-        note="(unverified default): red 3, orange 7, yellow 15 working days; kinds' tiers and policies as listed",
+        note=(
+            "(unverified default): red 3, orange 7, yellow 15 working days; kinds' tiers and policies as listed; "
+            "duplicate aid: 2 or more units within 90 days"
+        ),
         due_working_days={"red": 3, "orange": 7, "yellow": 15},
-        kind_tier={"eligible_not_enrolled": "yellow", "no_longer_qualifying": "orange"},
+        kind_tier={"eligible_not_enrolled": "yellow", "no_longer_qualifying": "orange", "duplicate_aid": "yellow"},
         finds_people=(
             "extreme_poverty",
             "dibao",
@@ -43,6 +57,19 @@ VERSIONS: tuple[WarningConfig, ...] = (
             "registered_vehicles": "vehicles",
             "property_purchases_12m": "property",
         },
+        duplicate_aid_window_days=90,
+        duplicate_aid_min_units=2,
+        duplicate_aid_sources=("funds", "payments"),
+        duplicate_aid_same_unit={
+            "civil-affairs": "civil_affairs",
+            "trade-union": "trade_union",
+            "womens-federation": "women_federation",
+            "disabled-federation": "disabled_federation",
+            "red-cross": "red_cross",
+            "youth-league": "youth_league",
+            "charity-federation": "charity_federation",
+        },
+        duplicate_aid_max_lines=12,
     ),
 )
 

@@ -127,7 +127,11 @@ WHY_KIND = {
     WarningKind.NO_LONGER_QUALIFYING: gettext_lazy(
         "Department data suggested your household's situation has changed, so your assistance is being checked."
     ),
-    WarningKind.DISCOVERY: gettext_lazy("A community worker noticed your household may need help."),
+    WarningKind.DUPLICATE_AID: gettext_lazy(
+        "Several units paid your household aid in a short time, so the aid is being checked so that it fits "
+        "together without overlap."
+    ),
+    WarningKind.DISCOVERY: gettext_lazy("A community worker or volunteer noticed your household may need help."),
 }
 
 
