@@ -121,3 +121,75 @@ class DriveForm(StyledFormMixin, forms.Form):
 class NoteForm(StyledFormMixin, forms.Form):
     reference = forms.CharField(max_length=120, label=_("corrects (figure or entry)"))
     text = forms.CharField(max_length=2000, label=_("correction"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+# --- reconciliation and donor inquiries (funds/reconciliation.py, funds/inquiries.py) ---------------------
+
+
+class _SignedYuanField(forms.CharField):
+    """A balance in yuan, which may be zero or below zero ('-1,200.50'), as fen."""
+
+    def clean(self, value):
+        value = (super().clean(value) or "").strip().replace(",", "")
+        negative = value.startswith(("-", "−"))
+        digits = value.lstrip("+-−")
+        if digits.strip("0.") == "":
+            return 0
+        try:
+            fen = services.parse_yuan(digits)
+        except InvalidInput as e:
+            raise forms.ValidationError(str(e)) from None
+        return -fen if negative else fen
+
+
+class StatementForm(StyledFormMixin, forms.Form):
+    account = forms.ModelChoiceField(queryset=None, label=_("bank account"), empty_label=None)
+    period_start = _date_field(_("from"))
+    period_end = _date_field(_("to"))
+    opening_balance = _SignedYuanField(max_length=40, label=_("opening balance on the statement (yuan)"))
+    closing_balance = _SignedYuanField(max_length=40, label=_("closing balance on the statement (yuan)"))
+    file = forms.FileField(label=_("statement (.xlsx or .csv)"))
+
+    def __init__(self, *args, accounts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = accounts
+
+
+class NoteLineForm(StyledFormMixin, forms.Form):
+    note = forms.CharField(max_length=200, label=_("explanation"))
+
+
+class LineGiftForm(StyledFormMixin, forms.Form):
+    account = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("fund"), empty_label=_("General fund (undirected)")
+    )
+    donor = forms.ModelChoiceField(queryset=None, required=False, label=_("donor"), empty_label=_("— anonymous —"))
+
+    def __init__(self, *args, accounts, donors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = accounts.exclude(kind=AccountKind.GENERAL)
+        self.fields["donor"].queryset = donors
+
+
+class InquiryRecordForm(StyledFormMixin, forms.Form):
+    donation = forms.IntegerField(min_value=1, label=_("gift number"))
+    channel = forms.ChoiceField(choices=[], label=_("asked"))
+    received_on = _date_field(_("received on"))
+    question = forms.CharField(max_length=1000, label=_("question"), widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, **kwargs):
+        from .models import InquiryChannel
+
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [c for c in InquiryChannel.choices if c[0] != InquiryChannel.ONLINE]
+        self.initial.setdefault("received_on", timezone.localdate())
+
+
+class AnswerForm(StyledFormMixin, forms.Form):
+    answer = forms.CharField(max_length=2000, label=_("answer"), widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class AskForm(StyledFormMixin, forms.Form):
+    question = forms.CharField(
+        max_length=1000, label=_("your question about the use of this gift"), widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -5,7 +5,7 @@ online gifts: the donor's page, the simulated provider's cashier and the result 
 
 from django.urls import path
 
-from . import views
+from . import views, views_recon
 
 app_name = "funds"
 urlpatterns = [
@@ -32,4 +32,17 @@ urlpatterns = [
     path("give/<str:unit_code>/", views.give, name="give"),
     path("pay/sim/<str:reference>/", views.pay_sim, name="pay_sim"),
     path("orders/<str:reference>/", views.order_result, name="order_result"),
+]
+
+# Bank reconciliation and donors' inquiries (funds/views_recon.py).
+urlpatterns += [
+    path("units/<int:unit_id>/statements/", views_recon.statement_list, name="statements"),
+    path("statements/<int:statement_id>/", views_recon.statement_detail, name="statement"),
+    path("statements/<int:statement_id>/rematch/", views_recon.statement_rematch, name="statement_rematch"),
+    path("statement-lines/<int:line_id>/", views_recon.statement_line, name="statement_line"),
+    path("statement-lines/<int:line_id>/<slug:action>/", views_recon.statement_line_act, name="statement_line_act"),
+    path("units/<int:unit_id>/inquiries/", views_recon.inquiry_list, name="inquiries"),
+    path("units/<int:unit_id>/inquiries/new/", views_recon.inquiry_new, name="inquiry_new"),
+    path("inquiries/<int:inquiry_id>/", views_recon.inquiry_detail, name="inquiry"),
+    path("trace/<str:token>/ask/", views_recon.trace_ask, name="trace_ask"),
 ]
