@@ -11,6 +11,7 @@ The engine advises a review's outcome; a person decides, and gives reasons when 
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,7 @@ from zhongfu.casework.appeals import case_record_termination
 from zhongfu.casework.duties import can_decide, require_act
 from zhongfu.casework.models import Case, CaseStatus
 from zhongfu.common.errors import DomainError, InvalidInput, PermissionDenied
+from zhongfu.common.money import fen_to_yuan_text
 from zhongfu.screening.models import Outcome
 from zhongfu.screening.services import household_screen
 
@@ -406,8 +408,13 @@ def review_complete(
 def recovery_record(
     *, actor, case: Case, amount_fen: int, reason: str, months_from: dt.date, months_to: dt.date
 ) -> Recovery:
-    """Record an amount paid that should not have been (追缴), for the months it covers."""
-    case = Case.objects.select_related("household").get(pk=case.pk)
+    """Record an amount paid that should not have been (追缴), for the months it covers. It can be no more
+    than the bank confirmed paid on the case in those months, less what is already being recovered for
+    months within them, nor push all the case's recoveries beyond all it was paid."""
+    from zhongfu.payments.selectors import paid_fen  # payments builds on casework and enrolment, not the reverse
+
+    # Locked, so that two recoveries recorded at once cannot both fit under what was paid.
+    case = Case.objects.select_for_update(of=("self",)).select_related("household").get(pk=case.pk)
     require_act(actor, case)
     if actor is None:
         raise PermissionDenied()
@@ -425,6 +432,32 @@ def recovery_record(
             _("Nothing was paid on this case before %(month)s."),
             field="months_from",
             month=(f"{case.payment_from:%Y-%m}" if case.payment_from else "—"),
+        )
+    recovering = Recovery.objects.filter(case=case)
+    within = recovering.filter(months_from__gte=first, months_to__lte=last).aggregate(t=Sum("amount_fen"))["t"] or 0
+    paid = paid_fen(case, first, last)
+    if amount > paid - within:
+        raise InvalidInput(
+            _(
+                "The bank confirmed %(paid)s yuan paid on this case in those months, %(within)s yuan of it already "
+                "being recovered: at most %(left)s yuan can be recovered for them."
+            ),
+            field="amount_fen",
+            paid=fen_to_yuan_text(paid),
+            within=fen_to_yuan_text(within),
+            left=fen_to_yuan_text(max(paid - within, 0)),
+        )
+    all_recovering = recovering.aggregate(t=Sum("amount_fen"))["t"] or 0
+    all_paid = paid_fen(case)
+    if all_recovering + amount > all_paid:
+        raise InvalidInput(
+            _(
+                "With this amount the recoveries on this case (%(total)s yuan) would exceed all it was paid "
+                "(%(paid)s yuan)."
+            ),
+            field="amount_fen",
+            total=fen_to_yuan_text(all_recovering + amount),
+            paid=fen_to_yuan_text(all_paid),
         )
     recovery = Recovery.objects.create(
         case=case,

@@ -2,6 +2,8 @@
 overlap their scope, and within a roll only the lines of households in their scope (through the registry's
 `households_visible_to`). Callbacks are scoped the same way."""
 
+import datetime as dt
+
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -124,3 +126,15 @@ def benefits_received(household: Household) -> list[dict]:
         }
         for line in lines
     ]
+
+
+def paid_fen(case, first_month: dt.date | None = None, last_month: dt.date | None = None) -> int:
+    """What the bank confirmed paid on `case` (lines marked paid), in the months from `first_month` to
+    `last_month` inclusive (first days), or in every month. A failed line and its reissue count once: only
+    one line per case and month can be paid."""
+    lines = PaymentLine.objects.filter(case=case, status=LineStatus.PAID)
+    if first_month is not None:
+        lines = lines.filter(month__gte=first_month)
+    if last_month is not None:
+        lines = lines.filter(month__lte=last_month)
+    return lines.aggregate(total=Sum("amount_fen"))["total"] or 0

@@ -59,3 +59,30 @@ def enrolled(poor, users):
 @pytest.fixture
 def this_month():
     return month_start(timezone.localdate())
+
+
+def pay(case: Case, first: dt.date, months: int, *, by) -> None:
+    """Leave `months` months from `first` paid on `case`, as a results import leaves a roll: one paid line per
+    month at the case's amount (the payments tests take rolls through every step; here only "paid" matters)."""
+    from zhongfu.payments.models import LineStatus, PaymentLine, PaymentRoll, RollStatus
+
+    for i in range(months):
+        month = add_months(month_start(first), i)
+        roll, _created = PaymentRoll.objects.get_or_create(
+            month=month,
+            region_prefix=case.household.region_id,
+            defaults={"number": f"T{month:%Y%m}-{case.pk}", "status": RollStatus.RESULTS_IMPORTED, "prepared_by": by},
+        )
+        PaymentLine.objects.create(
+            roll=roll,
+            seq=roll.lines.count() + 1,
+            month=month,
+            case=case,
+            household=case.household,
+            region_code=case.household.region_id,
+            policy_code=case.policy_code,
+            period="monthly",
+            unit=case.unit,
+            amount_fen=case.amount_fen,
+            status=LineStatus.PAID,
+        )

@@ -9,6 +9,8 @@ from zhongfu.enrolment import services
 from zhongfu.enrolment.models import CaseReview, EnrolmentChange, Recovery
 from zhongfu.enrolment.selectors import add_months
 
+from .conftest import pay
+
 pytestmark = pytest.mark.django_db
 
 
@@ -79,8 +81,9 @@ def test_recoveries(enrolled, users, client):
     case = enrolled(months_ago=4)
     client.force_login(users[Role.COMMUNITY_WORKER])
     url = f"/api/cases/{case.pk}/recoveries"
+    pay(case, case.payment_from, 1, by=users[Role.COMMUNITY_WORKER])
     good = {
-        "amount_fen": 60000,
+        "amount_fen": min(60000, case.amount_fen),
         "reason": "隐瞒收入",
         "months_from": str(case.payment_from),
         "months_to": str(case.payment_from),
@@ -89,6 +92,8 @@ def test_recoveries(enrolled, users, client):
     assert response.status_code == 422 and response.json()["field"] == "amount_fen"
     response = post(client, url, **(good | {"months_to": "2099-01-01"}))
     assert response.status_code == 422 and response.json()["field"] == "months_to"
+    response = post(client, url, **(good | {"amount_fen": case.amount_fen + 1}))  # more than the bank paid
+    assert response.status_code == 422 and response.json()["field"] == "amount_fen"
     response = post(client, url, **good)
     assert response.status_code == 201 and response.json()["status"] == "recorded"
     recovery = Recovery.objects.get()

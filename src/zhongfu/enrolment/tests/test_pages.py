@@ -10,6 +10,8 @@ from zhongfu.accounts.roles import Role
 from zhongfu.enrolment import services
 from zhongfu.enrolment.models import CaseReview, EnrolmentChange, Recovery
 
+from .conftest import pay
+
 pytestmark = pytest.mark.django_db
 
 
@@ -88,6 +90,7 @@ def test_case_panel_and_actions(enrolled, users, client):
     assert response.status_code == 302 and response["Location"].endswith(f"/casework/cases/{case.pk}/")
     assert EnrolmentChange.objects.get().kind == "suspend"
     month = case.payment_from.strftime("%Y-%m")
+    pay(case, case.payment_from, 1, by=district)
     client.post(
         f"/enrolment/cases/{case.pk}/recoveries/",
         {"amount": "120.50", "months_from": month, "months_to": month, "reason": "重复领取"},

@@ -17,6 +17,7 @@ from zhongfu.enrolment.models import (
     CaseReview,
     ChangeKind,
     EnrolmentChange,
+    Recovery,
     RecoveryStatus,
     ReviewClass,
     ReviewOutcome,
@@ -27,7 +28,7 @@ from zhongfu.enrolment.selectors import add_months
 from zhongfu.registry.models import LabourCapacity, Membership, Person
 from zhongfu.registry.services import income_set
 
-from .conftest import enrol, member, new_id_number
+from .conftest import enrol, member, new_id_number, pay
 
 
 def _head(case) -> Person:
@@ -319,6 +320,7 @@ def test_recovery_record_and_settle(enrolled, users, this_month):
     case = enrolled(months_ago=6)
     worker, district = users[Role.COMMUNITY_WORKER], users[Role.DISTRICT_CASEWORKER]
     start = case.payment_from
+    pay(case, start, 3, by=district)
     bad = [
         ({"amount_fen": 0}, "amount_fen"),
         ({"amount_fen": 12.5}, "amount_fen"),
@@ -328,7 +330,7 @@ def test_recovery_record_and_settle(enrolled, users, this_month):
         ({"months_from": add_months(start, -1)}, "months_from"),
     ]
     good = {
-        "amount_fen": 123_456,
+        "amount_fen": 3 * case.amount_fen - 1,
         "reason": "隐瞒工资收入，多领三个月",
         "months_from": start,
         "months_to": add_months(start, 2),
@@ -338,7 +340,11 @@ def test_recovery_record_and_settle(enrolled, users, this_month):
             services.recovery_record(actor=worker, case=case, **(good | change))
         assert err.value.field == field
     recovery = services.recovery_record(actor=worker, case=case, **good)
-    assert (recovery.amount_fen, recovery.status, recovery.household_id) == (123_456, "recorded", case.household_id)
+    assert (recovery.amount_fen, recovery.status, recovery.household_id) == (
+        3 * case.amount_fen - 1,
+        "recorded",
+        case.household_id,
+    )
     assert AuditEntry.objects.filter(object_type="recovery", action="create", object_id=str(recovery.pk)).exists()
     with pytest.raises(PermissionDenied):
         services.recovery_settle(actor=worker, recovery=recovery, status="written_off", note="户主已去世，无力偿还")
@@ -356,6 +362,7 @@ def test_recovery_record_and_settle(enrolled, users, this_month):
 def test_recovery_repaid_by_a_worker(enrolled, users):
     case = enrolled(months_ago=3)
     worker = users[Role.COMMUNITY_WORKER]
+    pay(case, case.payment_from, 1, by=worker)
     recovery = services.recovery_record(
         actor=worker,
         case=case,
@@ -416,3 +423,30 @@ def test_generation_queries_do_not_grow_with_the_cases(enrolled, this_month, dja
         enrolled(months_ago=6)
     with django_assert_max_num_queries(len(one)):
         assert services.reviews_generate() == 4
+
+
+@pytest.mark.django_db
+def test_a_recovery_is_no_more_than_what_was_paid(enrolled, users):
+    """Checked against the lines the bank confirmed paid, less what is already being recovered."""
+    case = enrolled(months_ago=4)
+    worker = users[Role.COMMUNITY_WORKER]
+    start = case.payment_from
+    pay(case, start, 2, by=worker)  # the third month's line never came back paid
+
+    def record(amount, first, last):
+        return services.recovery_record(
+            actor=worker, case=case, amount_fen=amount, reason="隐瞒收入", months_from=first, months_to=last
+        )
+
+    with pytest.raises(InvalidInput) as err:
+        record(case.amount_fen + 1, start, start)
+    assert err.value.field == "amount_fen" and "at most" in str(err.value)
+    with pytest.raises(InvalidInput):
+        record(1, add_months(start, 2), add_months(start, 2))  # nothing paid that month
+    record(case.amount_fen, start, start)
+    with pytest.raises(InvalidInput):  # the first month is already being recovered in full
+        record(case.amount_fen + 1, start, add_months(start, 1))
+    record(case.amount_fen, start, add_months(start, 1))
+    with pytest.raises(InvalidInput) as err:  # every paid fen is already claimed
+        record(1, add_months(start, 1), add_months(start, 2))
+    assert Recovery.objects.filter(case=case).count() == 2
