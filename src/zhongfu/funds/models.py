@@ -657,3 +657,167 @@ class Inquiry(models.Model):
     @property
     def answered_on_time(self) -> bool:
         return self.answered_on is not None and self.answered_on <= self.due_on
+
+
+# --- gift batches, pledges and recurring gifts (funds/batches.py, funds/pledges.py) --------------------------
+
+
+class GiftBatch(models.Model):
+    """Offline gifts recorded together: an uploaded file (xlsx or CSV) or rows typed on the batch page. All
+    of its rows were recorded in one transaction, or none was. The same content (SHA-256) is loaded once per
+    unit; a second upload is refused naming this batch."""
+
+    unit = models.ForeignKey("accounts.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(_("file"), max_length=200)
+    content_sha256 = models.CharField(_("SHA-256"), max_length=64)
+    row_count = models.PositiveIntegerField(_("rows"))
+    total_fen = models.BigIntegerField(_("total (fen)"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("batch of gifts")
+        verbose_name_plural = _("batches of gifts")
+        ordering = ["-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "content_sha256"], name="funds_giftbatch_content_unique"),
+        ]
+
+
+class GiftBatchItem(models.Model):
+    """A gift of a batch, with the row it came from (the file's row number; the header is row 1)."""
+
+    batch = models.ForeignKey(GiftBatch, on_delete=models.PROTECT, related_name="items")
+    row = models.PositiveIntegerField(_("row"))
+    donation = models.OneToOneField(Donation, on_delete=models.PROTECT, related_name="batch_item")
+
+    class Meta:
+        ordering = ["batch_id", "row"]
+        constraints = [models.UniqueConstraint(fields=["batch", "row"], name="funds_giftbatchitem_row_unique")]
+
+
+class PledgeStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class Pledge(models.Model):
+    """A donor's promise to give (认捐): an amount to a fund of the unit, optionally for a drive and in
+    instalments by dates. A pledge is not money: nothing of it is in the ledger. Only the gifts linked to it
+    are, and they are what it has received."""
+
+    unit = models.ForeignKey("accounts.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    donor = models.ForeignKey(Donor, verbose_name=_("donor"), on_delete=models.PROTECT, related_name="pledges")
+    account = models.ForeignKey(FundAccount, verbose_name=_("fund"), on_delete=models.PROTECT, related_name="+")
+    drive = models.ForeignKey(
+        Drive, verbose_name=_("drive"), null=True, blank=True, on_delete=models.PROTECT, related_name="pledges"
+    )
+    amount_fen = models.BigIntegerField(_("promised (fen)"))
+    pledged_on = models.DateField(_("pledged on"))
+    memo = models.CharField(_("memo"), max_length=200, blank=True, default="")
+    status = models.CharField(_("status"), max_length=16, choices=PledgeStatus.choices, default=PledgeStatus.OPEN)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pledge")
+        verbose_name_plural = _("pledges")
+        ordering = ["-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="funds_pledge_positive"),
+            models.CheckConstraint(
+                condition=Q(status="open") | ~Q(cancel_reason=""), name="funds_pledge_cancel_reason"
+            ),
+        ]
+
+
+class PledgeInstalment(models.Model):
+    """A part of a pledge due by a date. The instalments of a pledge add up to its amount."""
+
+    pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="instalments")
+    due_on = models.DateField(_("due on"))
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+
+    class Meta:
+        ordering = ["pledge_id", "due_on", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="funds_instalment_positive")]
+
+
+class PledgeGift(models.Model):
+    """A gift that fulfils (part of) a pledge. A gift fulfils at most one pledge."""
+
+    pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="gifts")
+    donation = models.OneToOneField(Donation, on_delete=models.PROTECT, related_name="pledge_gift")
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    linked_at = models.DateTimeField(auto_now_add=True)
+
+
+class RecurringStatus(models.TextChoices):
+    ACTIVE = "active", _("active")
+    PAUSED = "paused", _("paused")
+    STOPPED = "stopped", _("stopped")
+
+
+class RecurringGift(models.Model):
+    """A donor's standing instruction (定期捐赠): an amount each month, on a day, to a fund, from a start to an
+    optional end. Each due date makes a payment order with the online provider (`zhongfu daily`); the gift is
+    recorded only when the provider's callback says it was paid."""
+
+    unit = models.ForeignKey("accounts.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    # A restricted fund (directed); none: the general fund, as for any online gift.
+    account = models.ForeignKey(
+        FundAccount, verbose_name=_("fund"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    donor_name = models.CharField(_("name"), max_length=100, blank=True, default="")
+    anonymous = models.BooleanField(_("anonymous"), default=False)
+    consent_to_name = models.BooleanField(_("consents to be named"), default=False)
+    alias = models.CharField(_("alias"), max_length=60, blank=True, default="")
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    # 1 to 28, so that every month has the day.
+    day_of_month = models.PositiveSmallIntegerField(_("day of the month"))
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    provider = models.CharField(_("payment provider"), max_length=40)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RecurringStatus.choices, default=RecurringStatus.ACTIVE
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("recurring gift")
+        verbose_name_plural = _("recurring gifts")
+        ordering = ["-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="funds_recurring_positive"),
+            models.CheckConstraint(
+                condition=Q(day_of_month__gte=1, day_of_month__lte=28), name="funds_recurring_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")), name="funds_recurring_dates"
+            ),
+            models.CheckConstraint(
+                condition=~Q(anonymous=True, consent_to_name=True), name="funds_recurring_anonymous_not_named"
+            ),
+        ]
+
+
+class RecurringCharge(models.Model):
+    """The payment order made for one month of a standing instruction: at most one per month."""
+
+    instruction = models.ForeignKey(RecurringGift, on_delete=models.PROTECT, related_name="charges")
+    month = models.DateField(_("month"))  # the first day of the month
+    due_on = models.DateField(_("due on"))
+    order = models.OneToOneField(PaymentOrder, on_delete=models.PROTECT, related_name="recurring_charge")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["instruction_id", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["instruction", "month"], name="funds_recurring_charge_month_unique"),
+        ]
