@@ -373,3 +373,412 @@ def payment_callback(request, provider: Annotated[str, Path(max_length=40)], pay
         "donation_id": order.donation_id,
         "receipt_number": receipt.code if receipt else None,
     }
+
+
+# --- bank reconciliation and donors' inquiries (funds/reconciliation.py, funds/inquiries.py) --------------
+# GET/POST /funds/statements: a unit's bank statements; upload one (multipart: the fields below and `file`,
+# xlsx or UTF-8 CSV), checked whole: a fault anywhere is a 422 whose `errors` lists {"row", "column",
+# "message"} and nothing is written; the same file twice, or a period overlapping another statement's, 422.
+# GET /funds/statements/{id}: the summary (statement against ledger, to the fen), the lines, the ledger lines
+# of the period no statement line is matched to. POST .../rematch, and per line match / explain / reopen /
+# gift (record an unmatched credit as a gift). Nothing here writes to the ledger except that gift.
+# GET/POST /funds/inquiries, GET /funds/inquiries/{id}, POST /funds/inquiries/{id}/answer, GET
+# /funds/inquiries/figures: donors' questions, due received + the rule's days (20 shipped).
+
+# This section's own imports, kept with it so that parallel work on the file's head does not collide.
+from django.conf import settings  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from ninja import File, Form, UploadedFile  # noqa: E402
+
+from . import inquiries, reconciliation  # noqa: E402
+
+
+class StatementUploadIn(Schema):
+    account_id: BodyId = Field(..., description="one of the unit's bank accounts")
+    period_start: dt.date
+    period_end: dt.date
+    opening_balance_fen: Annotated[int, Field(ge=-services.MAX_FEN, le=services.MAX_FEN)] = Field(
+        ..., description="the statement's opening balance, integer fen (may be negative)"
+    )
+    closing_balance_fen: Annotated[int, Field(ge=-services.MAX_FEN, le=services.MAX_FEN)] = Field(
+        ..., description="the statement's closing balance: opening + the lines, to the fen"
+    )
+
+
+class StatementOut(Schema):
+    id: int
+    unit_id: int
+    account_id: int
+    account_code: str
+    period_start: dt.date
+    period_end: dt.date
+    opening_balance_fen: int
+    closing_balance_fen: int
+    file_name: str
+    uploaded_at: dt.datetime
+
+
+class StatementLineOut(Schema):
+    id: int
+    row: int
+    date: dt.date
+    amount_fen: int = Field(..., description="signed: + money in, − money out")
+    counterparty: str
+    reference: str
+    memo: str
+    status: str = Field(..., description="unmatched | matched | explained")
+    how: str = Field(..., description="reference | amount_date | manual | gift, or empty")
+    ledger_line_id: int | None
+    entry_id: int | None
+    candidates: int = Field(..., description="ledger lines that fitted by amount and date (2 or more: ambiguous)")
+    note: str
+
+
+class MovementOut(Schema):
+    ledger_line_id: int
+    entry_id: int
+    date: dt.date
+    kind: str
+    amount_fen: int
+
+
+class StatementDetailOut(StatementOut):
+    ledger_opening_fen: int
+    ledger_closing_fen: int
+    difference_fen: int = Field(..., description="statement closing balance − ledger balance at the period's end")
+    reconciled: bool
+    matched: int
+    explained: int
+    unmatched: int
+    lines: list[StatementLineOut]
+    unmatched_movements: list[MovementOut]
+
+
+class StatementQuery(Schema):
+    unit_id: int = Field(..., ge=1, le=MAX_ID)
+
+
+class MatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ledger_line_id: BodyId
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: _text(200)
+
+
+class ReopenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: _text(200)
+
+
+class LineGiftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: BodyId | None = Field(None, description="a restricted fund; by default the general fund")
+    donor_id: BodyId | None = Field(None, description="a donor of the unit; none: anonymous")
+
+
+def _statement_out(s) -> dict:
+    return {
+        "id": s.pk,
+        "unit_id": s.unit_id,
+        "account_id": s.account_id,
+        "account_code": s.account.code,
+        "period_start": s.period_start,
+        "period_end": s.period_end,
+        "opening_balance_fen": s.opening_balance_fen,
+        "closing_balance_fen": s.closing_balance_fen,
+        "file_name": s.file_name,
+        "uploaded_at": s.uploaded_at,
+    }
+
+
+def _line_out(line) -> dict:
+    return {
+        "id": line.pk,
+        "row": line.row,
+        "date": line.date,
+        "amount_fen": line.amount_fen,
+        "counterparty": line.counterparty,
+        "reference": line.reference,
+        "memo": line.memo,
+        "status": line.status,
+        "how": line.how,
+        "ledger_line_id": line.ledger_line_id,
+        "entry_id": line.ledger_line.entry_id if line.ledger_line_id else None,
+        "candidates": line.candidates,
+        "note": line.note,
+    }
+
+
+def _statement_detail(statement) -> dict:
+    summary = reconciliation.statement_summary(statement)
+    return {
+        **_statement_out(statement),
+        "ledger_opening_fen": summary["ledger_opening_fen"],
+        "ledger_closing_fen": summary["ledger_closing_fen"],
+        "difference_fen": summary["difference_fen"],
+        "reconciled": summary["reconciled"],
+        **summary["counts"],
+        "lines": [_line_out(line) for line in summary["lines"]],
+        "unmatched_movements": [
+            {
+                "ledger_line_id": m.pk,
+                "entry_id": m.entry_id,
+                "date": m.date,
+                "kind": m.entry.kind,
+                "amount_fen": m.amount_fen,
+            }
+            for m in summary["unmatched_movements"]
+        ],
+    }
+
+
+@router.get("/funds/statements", response={200: list[StatementOut], READ_ERRORS: E}, summary="A unit's bank statements")
+def statement_list(request, query: Query[StatementQuery]):
+    _books(request)
+    unit = selectors.unit_for_books(user=request.auth, unit_id=query.unit_id)
+    return [_statement_out(s) for s in reconciliation.statements_of(unit)]
+
+
+@router.post(
+    "/funds/statements",
+    response={201: StatementDetailOut, WRITE_ERRORS: E},
+    summary="Upload a bank statement (all or nothing) and match it",
+)
+def statement_create(request, payload: Form[StatementUploadIn], file: File[UploadedFile]):
+    _books(request)
+    account = selectors.account_for_books(user=request.auth, account_id=payload.account_id)
+    if file.size > settings.ZHONGFU_IMPORT_MAX_BYTES:
+        raise InvalidInput(_("The file is too large; split it into smaller files."), field="file")
+    try:
+        statement = reconciliation.statement_import(
+            actor=request.auth,
+            account=account,
+            period_start=payload.period_start,
+            period_end=payload.period_end,
+            opening_balance_fen=payload.opening_balance_fen,
+            closing_balance_fen=payload.closing_balance_fen,
+            name=file.name or "",
+            content=file.read(),
+        )
+    except reconciliation.StatementRejected as e:
+        return Status(422, {"detail": str(e), "field": e.field, "errors": e.errors})
+    return Status(201, _statement_detail(statement))
+
+
+@router.get(
+    "/funds/statements/{statement_id}",
+    response={200: StatementDetailOut, READ_ERRORS: E},
+    summary="A statement beside the ledger: lines, matches, differences",
+)
+def statement_detail(request, statement_id: Id):
+    _books(request)
+    return _statement_detail(reconciliation.statement_for_books(user=request.auth, statement_id=statement_id))
+
+
+@router.post(
+    "/funds/statements/{statement_id}/rematch",
+    response={200: StatementDetailOut, ACT_ERRORS: E},
+    summary="Match the statement's unmatched lines again",
+)
+def statement_rematch(request, statement_id: Id):
+    _books(request)
+    statement = reconciliation.statement_for_books(user=request.auth, statement_id=statement_id)
+    reconciliation.statement_rematch(actor=request.auth, statement=statement)
+    return _statement_detail(statement)
+
+
+def _line(request, line_id: int):
+    _books(request)
+    return reconciliation.line_for_books(user=request.auth, line_id=line_id)
+
+
+@router.post(
+    "/funds/statement-lines/{line_id}/match",
+    response={200: StatementLineOut, WRITE_ERRORS: E},
+    summary="Match a statement line by hand to a ledger line of the same amount",
+)
+def statement_line_match(request, line_id: Id, payload: MatchIn):
+    line = reconciliation.line_match(
+        actor=request.auth, line=_line(request, line_id), ledger_line_id=payload.ledger_line_id
+    )
+    return _line_out(line)
+
+
+@router.post(
+    "/funds/statement-lines/{line_id}/explain",
+    response={200: StatementLineOut, WRITE_ERRORS: E},
+    summary="Mark a statement line explained, with a note",
+)
+def statement_line_explain(request, line_id: Id, payload: NoteIn):
+    return _line_out(reconciliation.line_explain(actor=request.auth, line=_line(request, line_id), note=payload.note))
+
+
+@router.post(
+    "/funds/statement-lines/{line_id}/reopen",
+    response={200: StatementLineOut, WRITE_ERRORS: E},
+    summary="Undo a match or an explanation, with the reason",
+)
+def statement_line_reopen(request, line_id: Id, payload: ReopenIn):
+    line = reconciliation.line_reopen(actor=request.auth, line=_line(request, line_id), reason=payload.reason)
+    return _line_out(line)
+
+
+@router.post(
+    "/funds/statement-lines/{line_id}/gift",
+    response={201: DonationOut, WRITE_ERRORS: E},
+    summary="Record an unmatched credit as a bank-transfer gift and match it",
+)
+def statement_line_gift(request, line_id: Id, payload: LineGiftIn):
+    line = _line(request, line_id)
+    unit = line.statement.unit
+    account = donor = None
+    if payload.account_id is not None:
+        account = selectors.gift_accounts(unit).filter(pk=payload.account_id).first()
+        if account is None:
+            raise InvalidInput(_("A gift is credited to a general or restricted fund of the unit."), field="account_id")
+    if payload.donor_id is not None:
+        donor = selectors.donors_for_unit(unit).filter(pk=payload.donor_id).first()
+        if donor is None:
+            raise InvalidInput(_("No such donor of this unit."), field="donor_id")
+    donation = reconciliation.line_record_gift(actor=request.auth, line=line, account=account, donor=donor)
+    return Status(201, _donation_out(donation))
+
+
+class InquiryOut(Schema):
+    id: int
+    unit_id: int
+    donation_id: int
+    channel: str = Field(..., description="online | phone | letter | visit")
+    question: str
+    received_on: dt.date
+    due_on: dt.date
+    overdue: bool
+    answer: str
+    answered_on: dt.date | None
+    answered_on_time: bool | None
+
+
+class InquiryQuery(Schema):
+    unit_id: int = Field(..., ge=1, le=MAX_ID)
+    due: Literal["open", "today", "overdue", "answered", "all"] = "open"
+    page: int = Field(1, ge=1, le=10_000)
+    limit: int = Field(50, ge=1, le=200)
+
+
+class InquiryPage(Schema):
+    count: int
+    page: int
+    items: list[InquiryOut]
+
+
+class InquiryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    donation_id: BodyId
+    channel: Literal["phone", "letter", "visit"]
+    question: Annotated[str, StringConstraints(min_length=1, max_length=inquiries.QUESTION_MAX, pattern=_NO_NUL)]
+    received_on: dt.date
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: Annotated[str, StringConstraints(min_length=1, max_length=inquiries.ANSWER_MAX, pattern=_NO_NUL)]
+
+
+class InquiryFiguresOut(Schema):
+    days: int = Field(..., description="the days to answer under the rule valid today")
+    received: int
+    on_time: int
+    late: int
+    open: int
+    overdue: int
+    due_today: int
+
+
+class FiguresQuery(Schema):
+    unit_id: int = Field(..., ge=1, le=MAX_ID)
+    start: dt.date | None = Field(None, description="received on or after")
+    end: dt.date | None = Field(None, description="received on or before")
+
+
+def _inquiry_out(i) -> dict:
+    return {
+        "id": i.pk,
+        "unit_id": i.unit_id,
+        "donation_id": i.donation_id,
+        "channel": i.channel,
+        "question": i.question,
+        "received_on": i.received_on,
+        "due_on": i.due_on,
+        "overdue": i.is_open and i.due_on < timezone.localdate(),
+        "answer": i.answer,
+        "answered_on": i.answered_on,
+        "answered_on_time": None if i.is_open else i.answered_on_time,
+    }
+
+
+@router.get("/funds/inquiries", response={200: InquiryPage, READ_ERRORS: E}, summary="A unit's donor questions")
+def inquiry_list(request, query: Query[InquiryQuery]):
+    _books(request)
+    unit = selectors.unit_for_books(user=request.auth, unit_id=query.unit_id)
+    qs = inquiries.inquiries_of(unit, query.due)
+    start = (query.page - 1) * query.limit
+    return {
+        "count": qs.count(),
+        "page": query.page,
+        "items": [_inquiry_out(i) for i in qs[start : start + query.limit]],
+    }
+
+
+@router.get(
+    "/funds/inquiries/figures",
+    response={200: InquiryFiguresOut, READ_ERRORS: E},
+    summary="Donor questions received, answered on time, late, open, overdue",
+)
+def inquiry_figures(request, query: Query[FiguresQuery]):
+    _books(request)
+    unit = selectors.unit_for_books(user=request.auth, unit_id=query.unit_id)
+    return inquiries.inquiry_figures(unit, start=query.start, end=query.end)
+
+
+@router.post(
+    "/funds/inquiries",
+    response={201: InquiryOut, WRITE_ERRORS: E},
+    summary="Record a donor's question received by phone, letter or in person",
+)
+def inquiry_create(request, payload: InquiryIn):
+    _books(request)
+    donation = selectors.donation_for_books(user=request.auth, donation_id=payload.donation_id)
+    inquiry = inquiries.inquiry_record(
+        actor=request.auth,
+        donation=donation,
+        channel=payload.channel,
+        question=payload.question,
+        received_on=payload.received_on,
+    )
+    return Status(201, _inquiry_out(inquiry))
+
+
+@router.get("/funds/inquiries/{inquiry_id}", response={200: InquiryOut, READ_ERRORS: E}, summary="A donor question")
+def inquiry_detail(request, inquiry_id: Id):
+    _books(request)
+    return _inquiry_out(inquiries.inquiry_for_books(user=request.auth, inquiry_id=inquiry_id))
+
+
+@router.post(
+    "/funds/inquiries/{inquiry_id}/answer",
+    response={200: InquiryOut, WRITE_ERRORS: E},
+    summary="Answer a donor question (closes it; the donor reads it on the trace link)",
+)
+def inquiry_answer(request, inquiry_id: Id, payload: AnswerIn):
+    _books(request)
+    inquiry = inquiries.inquiry_for_books(user=request.auth, inquiry_id=inquiry_id)
+    return _inquiry_out(inquiries.inquiry_answer(actor=request.auth, inquiry=inquiry, answer=payload.answer))

@@ -193,3 +193,86 @@ class AskForm(StyledFormMixin, forms.Form):
     question = forms.CharField(
         max_length=1000, label=_("your question about the use of this gift"), widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+# --- batches of gifts, pledges and recurring gifts (funds/batches.py, funds/pledges.py) ----------------------
+
+
+# Dates shown as ISO whatever the page's language (the browser's date input takes only that).
+_ISO_DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
+class GiftBatchUploadForm(StyledFormMixin, forms.Form):
+    file = forms.FileField(label=_("Spreadsheet (.xlsx) or CSV file (UTF-8)"))
+
+
+def _parse_instalments(text: str) -> list:
+    """One instalment a line: a date and an amount in yuan ("2026-06-30 5000")."""
+    out = []
+    for n, line in enumerate((text or "").splitlines(), start=1):
+        parts = line.replace(",", " ").replace("，", " ").split()
+        if not parts:
+            continue
+        if len(parts) != 2:
+            raise forms.ValidationError(_("Line %(n)s: write a date and an amount, e.g. 2026-06-30 5000.") % {"n": n})
+        try:
+            due = forms.DateField().clean(parts[0])
+            fen = services.parse_yuan(parts[1])
+        except (forms.ValidationError, InvalidInput) as e:
+            message = e.messages[0] if isinstance(e, forms.ValidationError) else str(e)
+            raise forms.ValidationError(_("Line %(n)s: %(message)s") % {"n": n, "message": message}) from None
+        out.append((due, fen))
+    return out
+
+
+class PledgeForm(StyledFormMixin, forms.Form):
+    donor = forms.ModelChoiceField(queryset=None, label=_("donor"))
+    amount = _YuanField(max_length=40, label=_("amount promised (yuan)"))
+    pledged_on = forms.DateField(label=_("pledged on"), widget=_ISO_DATE)
+    account = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("fund"), empty_label=_("General fund (undirected)")
+    )
+    drive = forms.ModelChoiceField(queryset=None, required=False, label=_("drive"))
+    instalments = forms.CharField(
+        required=False,
+        label=_("instalments (optional): one a line, date and amount in yuan"),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "2026-06-30 5000"}),
+    )
+    memo = forms.CharField(max_length=200, required=False, label=_("memo"))
+
+    def __init__(self, *args, donors, accounts, drives, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["donor"].queryset = donors
+        self.fields["account"].queryset = accounts.exclude(kind=AccountKind.GENERAL)
+        self.fields["drive"].queryset = drives
+        self.initial.setdefault("pledged_on", timezone.localdate())
+
+    def clean_instalments(self):
+        return _parse_instalments(self.cleaned_data.get("instalments", ""))
+
+
+class PledgeLinkForm(StyledFormMixin, forms.Form):
+    donation = forms.ModelChoiceField(queryset=None, label=_("gift"))
+
+    def __init__(self, *args, gifts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["donation"].queryset = gifts
+
+
+class RecurringForm(StyledFormMixin, forms.Form):
+    donor_name = forms.CharField(max_length=100, required=False, label=_("donor's name"))
+    anonymous = forms.BooleanField(required=False, label=_("anonymous"))
+    consent_to_name = forms.BooleanField(required=False, label=_("consents to be named"))
+    alias = forms.CharField(max_length=60, required=False, label=_("alias"))
+    amount = _YuanField(max_length=40, label=_("amount each month (yuan)"))
+    day_of_month = forms.IntegerField(min_value=1, max_value=28, label=_("day of the month (1 to 28)"))
+    starts_on = forms.DateField(label=_("starts on"), widget=_ISO_DATE)
+    ends_on = forms.DateField(required=False, label=_("ends on (optional)"), widget=_ISO_DATE)
+    account = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("fund"), empty_label=_("General fund (undirected)")
+    )
+
+    def __init__(self, *args, accounts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = accounts.filter(kind=AccountKind.RESTRICTED)
+        self.initial.setdefault("starts_on", timezone.localdate())

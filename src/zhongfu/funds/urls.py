@@ -46,3 +46,20 @@ urlpatterns += [
     path("inquiries/<int:inquiry_id>/", views_recon.inquiry_detail, name="inquiry"),
     path("trace/<str:token>/ask/", views_recon.trace_ask, name="trace_ask"),
 ]
+
+
+# Batches of gifts, pledges and recurring gifts (promise_views.py).
+from . import promise_views  # noqa: E402
+
+urlpatterns += [
+    path("units/<int:unit_id>/batches/", promise_views.batch_list, name="batches"),
+    path("units/<int:unit_id>/batches/template.xlsx", promise_views.batch_template, name="batch_template"),
+    path("units/<int:unit_id>/batches/entry/", promise_views.batch_entry, name="batch_entry"),
+    path("batches/<int:batch_id>/", promise_views.batch_detail, name="batch"),
+    path("units/<int:unit_id>/pledges/", promise_views.pledge_list, name="pledges"),
+    path("pledges/<int:pledge_id>/", promise_views.pledge_detail, name="pledge"),
+    path("pledges/<int:pledge_id>/<slug:action>/", promise_views.pledge_act, name="pledge_act"),
+    path("units/<int:unit_id>/recurring/", promise_views.recurring_list, name="recurring"),
+    path("recurring/<int:instruction_id>/", promise_views.recurring_detail, name="recurring_detail"),
+    path("recurring/<int:instruction_id>/<slug:action>/", promise_views.recurring_act, name="recurring_act"),
+]

@@ -14,3 +14,22 @@ OTHER_PATHS: set = {
     # A payment provider's callback: no token, signed instead (funds/tests/test_online.py).
     ("POST", "/api/funds/callbacks/{provider}"),
 }
+
+
+# Bank reconciliation and donors' inquiries (funds/tests/test_recon_api.py): other roles 403, another unit's
+# statements, lines and questions 404, a faulty statement 422 with its rows and nothing written.
+OTHER_PATHS |= {
+    ("GET", "/api/funds/statements"),
+    ("POST", "/api/funds/statements"),
+    ("GET", "/api/funds/statements/{statement_id}"),
+    ("POST", "/api/funds/statements/{statement_id}/rematch"),
+    ("POST", "/api/funds/statement-lines/{line_id}/match"),
+    ("POST", "/api/funds/statement-lines/{line_id}/explain"),
+    ("POST", "/api/funds/statement-lines/{line_id}/reopen"),
+    ("POST", "/api/funds/statement-lines/{line_id}/gift"),
+    ("GET", "/api/funds/inquiries"),
+    ("POST", "/api/funds/inquiries"),
+    ("GET", "/api/funds/inquiries/figures"),
+    ("GET", "/api/funds/inquiries/{inquiry_id}"),
+    ("POST", "/api/funds/inquiries/{inquiry_id}/answer"),
+}
