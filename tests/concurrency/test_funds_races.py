@@ -127,7 +127,8 @@ def test_parallel_allocations_never_overdraw_the_fund(books):
     # Exactly as many went through as the fund could pay, and every other attempt was told why.
     assert len(done) == BALANCE // AMOUNT
     assert len(done) + len(refused) == ALLOCATORS * TIMES
-    assert all(m.startswith("The fund holds ") and m.endswith(f"it cannot allocate {AMOUNT}.") for m in refused)
+    asked = f"{AMOUNT // 100}.{AMOUNT % 100:02d}"  # the message states yuan, as the officer types them
+    assert all(m.startswith("The fund holds ") and m.endswith(f"it cannot allocate {asked} yuan.") for m in refused)
     assert state["balance"] == BALANCE - len(done) * AMOUNT >= 0
     # Every allocation a worker was told of is in the books, with its entry, and nothing else is.
     assert state["allocations"] == sorted(done)

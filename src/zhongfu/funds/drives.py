@@ -18,16 +18,21 @@ from django.utils.translation import gettext_lazy as _
 
 from zhongfu.accounts.models import Unit
 from zhongfu.common.errors import InvalidInput, NotFound
+from zhongfu.common.personal_data import mask_name
+from zhongfu.registry.models import Membership
 
 from . import selectors
 from .models import (
     AccountKind,
     Allocation,
+    Channel,
     Disbursement,
     DisclosureNote,
     Donation,
     Donor,
+    DonorKind,
     Drive,
+    DriveFinalReport,
     FundAccount,
     HonorRule,
     Refund,
@@ -226,6 +231,9 @@ def drive_disclosure(drive: Drive) -> dict:
         "quarterly": reports_quarterly(drive),
         "quarters": quarters,
         "notes": list(drive.notes.order_by("published_at", "pk")),
+        "final_report": published_final_report(drive),
+        "final_due_on": final_report_due_on(drive),
+        "final_state": final_report_state(drive),
     }
 
 
@@ -263,9 +271,10 @@ def honor_wall(drive: Drive) -> list[dict]:
     return sorted(wall, key=lambda row: (-row["given_fen"], row["name"]))
 
 
-def drive_report_xlsx(report: dict) -> bytes:
+def drive_report_xlsx(report: dict, final: dict | None = None) -> bytes:
     """The drive's disclosure as a spreadsheet: the totals, the quarters (when reported quarterly) and the
-    correction notes, amounts in yuan to the fen."""
+    correction notes, amounts in yuan to the fen; once published, the final report's figures as published
+    (`final`, from final_report_for_page) on sheets of their own."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     money = book.add_format({"num_format": "0.00"})
@@ -287,5 +296,251 @@ def drive_report_xlsx(report: dict) -> bytes:
     for row, note in enumerate(report["notes"], start=1):
         published = timezone.localtime(note.published_at).strftime("%Y-%m-%d %H:%M")
         sheet.write_row(row, 0, [published, note.reference, note.text])
+    if final is not None:
+        _final_report_sheets(book, money, final)
     book.close()
     return out.getvalue()
+
+
+def _final_report_sheets(book, money, final: dict) -> None:
+    sheet = book.add_worksheet(gettext("Final report"))
+    rows = [
+        (gettext("raised"), final["totals"]["raised_fen"]),
+        (gettext("allocated"), final["totals"]["allocated_fen"]),
+        (gettext("spent"), final["totals"]["spent_fen"]),
+        (gettext("balance"), final["totals"]["balance_fen"]),
+    ]
+    sheet.write_row(0, 0, [gettext("figure"), gettext("yuan")])
+    for row, (label, fen) in enumerate(rows, start=1):
+        sheet.write(row, 0, label)
+        sheet.write_number(row, 1, fen / 100, money)
+    row = len(rows) + 2
+    sheet.write_row(row, 0, [gettext("gift channel"), gettext("gifts"), gettext("yuan")])
+    for line in final["by_channel"]:
+        row += 1
+        sheet.write_row(row, 0, [str(line["label"]), line["count"]])
+        sheet.write_number(row, 2, line["fen"] / 100, money)
+    row += 2
+    sheet.write_row(row, 0, [gettext("kind of donor"), gettext("gifts"), gettext("yuan")])
+    for line in final["by_kind"]:
+        row += 1
+        sheet.write_row(row, 0, [str(line["label"]), line["count"]])
+        sheet.write_number(row, 2, line["fen"] / 100, money)
+    row += 2
+    sheet.write_row(row, 0, [gettext("donor named with consent"), "", gettext("yuan")])
+    for line in final["named_donors"]:
+        row += 1
+        sheet.write(row, 0, line["name"])
+        sheet.write_number(row, 2, line["fen"] / 100, money)
+    sheet = book.add_worksheet(gettext("Payments"))
+    sheet.write_row(
+        0, 0, [gettext("budget"), gettext("date"), gettext("recipient"), gettext("community"), gettext("yuan")]
+    )
+    row = 0
+    for budget in final["budgets"]:
+        for payment in budget["payments"]:
+            row += 1
+            sheet.write_row(row, 0, [budget["code"], payment["date"], payment["name_masked"], payment["community"]])
+            sheet.write_number(row, 4, payment["amount_fen"] / 100, money)
+
+
+# --- the final report, once the drive has ended ----------------------------------------------------------
+# Public fundraising is disclosed in full within 3 months of its end (DOMAIN_RULES.md). The officer publishes
+# the report explicitly; what is published is a snapshot that never changes (DriveFinalReport), and anything
+# the ledger shows differently afterwards is told by a correction note.
+
+FINAL_REPORT_MONTHS = 3
+
+
+class FinalReportState:
+    RUNNING = "running"  # the drive has not ended yet
+    DUE = "due"  # ended, not published, still within the 3 months
+    OVERDUE = "overdue"  # ended more than 3 months ago and not published
+    PUBLISHED = "published"
+
+
+FINAL_REPORT_STATES = {
+    FinalReportState.RUNNING: _("not yet ended"),
+    FinalReportState.DUE: _("final report due"),
+    FinalReportState.OVERDUE: _("final report overdue"),
+    FinalReportState.PUBLISHED: _("final report published"),
+}
+
+
+def final_report_due_on(drive: Drive) -> dt.date:
+    return _add_months(drive.ends_on, FINAL_REPORT_MONTHS)
+
+
+def published_final_report(drive: Drive) -> DriveFinalReport | None:
+    return DriveFinalReport.objects.filter(drive=drive).select_related("published_by").first()
+
+
+def _state(drive: Drive, published: bool, today: dt.date) -> str:
+    # The drive ends on its last day: the report is due from the day after, until 3 months after the end.
+    if published:
+        return FinalReportState.PUBLISHED
+    if today <= drive.ends_on:
+        return FinalReportState.RUNNING
+    return FinalReportState.DUE if today <= final_report_due_on(drive) else FinalReportState.OVERDUE
+
+
+def final_report_state(drive: Drive, today: dt.date | None = None) -> str:
+    """Where the drive's final report stands on `today` (running, due, overdue or published)."""
+    published = DriveFinalReport.objects.filter(drive=drive).exists()
+    return _state(drive, published, today or timezone.localdate())
+
+
+def _recipients(households) -> dict[int, dict]:
+    """Masked recipients by household id, in two queries: the head's name masked and the community."""
+    heads = {
+        m.household_id: m.person.name
+        for m in Membership.objects.filter(household__in=households, relation="head", end_date__isnull=True)
+        .select_related("person")
+        .order_by("pk")
+    }
+    return {
+        h.pk: {"name_masked": mask_name(heads[h.pk]) if h.pk in heads else "", "community": h.region.name}
+        for h in households
+    }
+
+
+def drive_final_report(drive: Drive) -> dict:
+    """The drive's full report from the live ledger, JSON-ready (what publication stores): the totals, the
+    gifts by channel and by kind of donor (net of their refunds, so each adds up to what was raised), the
+    donors who consented to be named, each budget's allocations and payments with every payment listed and its
+    recipient masked, and the counts."""
+    accounts = drive_accounts(drive)
+    totals = _totals(_movements(accounts), accounts)
+    gifts = list(Donation.objects.filter(_LIVE, account__in=accounts).select_related("donor"))
+    refunded = dict(
+        Refund.objects.filter(_LIVE, donation__in=gifts)
+        .values_list("donation")
+        .annotate(s=Sum("amount_fen"))
+        .values_list("donation", "s")
+    )
+    by_channel = {c: {"count": 0, "fen": 0} for c in Channel.values}
+    by_kind = {k: {"count": 0, "fen": 0} for k in (*DonorKind.values, "anonymous")}
+    named: dict[str, int] = {}
+    for gift in gifts:
+        fen = gift.amount_fen - refunded.get(gift.pk, 0)
+        by_channel[gift.channel]["count"] += 1
+        by_channel[gift.channel]["fen"] += fen
+        kind = "anonymous" if gift.anonymous else gift.donor.kind
+        by_kind[kind]["count"] += 1
+        by_kind[kind]["fen"] += fen
+        if gift.donor is not None and gift.donor.public_name:
+            named[gift.donor.public_name] = named.get(gift.donor.public_name, 0) + fen
+    budgets = []
+    payments = list(
+        Disbursement.objects.filter(_LIVE, account__in=accounts)
+        .select_related("entry", "household__region")
+        .order_by("entry__date", "pk")
+    )
+    recipients = _recipients({p.household_id: p.household for p in payments}.values())
+    for budget in accounts.filter(kind=AccountKind.BUDGET).order_by("code"):
+        paid = [p for p in payments if p.account_id == budget.pk]
+        allocated = Allocation.objects.filter(_LIVE, to_account=budget).aggregate(s=Sum("amount_fen"))["s"] or 0
+        budgets.append(
+            {
+                "code": budget.code,
+                "name": budget.name,
+                "allocated_fen": allocated,
+                "spent_fen": sum(p.amount_fen for p in paid),
+                "balance_fen": selectors.account_balance_fen(budget),
+                "payments": [
+                    {"date": p.entry.date.isoformat(), "amount_fen": p.amount_fen, **recipients[p.household_id]}
+                    for p in paid
+                ],
+            }
+        )
+    return {
+        "drive": {
+            "code": drive.code,
+            "name": drive.name,
+            "starts_on": drive.starts_on.isoformat(),
+            "ends_on": drive.ends_on.isoformat(),
+        },
+        "totals": totals,
+        "by_channel": [{"channel": c, **v} for c, v in by_channel.items()],
+        "by_kind": [{"kind": k, **v} for k, v in by_kind.items()],
+        "named_donors": [{"name": n, "fen": f} for n, f in sorted(named.items(), key=lambda x: (-x[1], x[0]))],
+        "budgets": budgets,
+        "counts": {
+            "gifts": len(gifts),
+            "donors": len({g.donor_id for g in gifts if g.donor_id}),
+            "payments": len(payments),
+            "households": len({p.household_id for p in payments}),
+        },
+    }
+
+
+@transaction.atomic
+def final_report_publish(*, actor, drive: Drive) -> DriveFinalReport:
+    """Publish the drive's final report once it has ended: the figures of today are stored and never change.
+    A drive has one final report; a later correction is a correction note."""
+    _require_books(actor, drive.unit)
+    drive = Drive.objects.select_for_update().get(pk=drive.pk)
+    if timezone.localdate() <= drive.ends_on:
+        raise InvalidInput(_("The final report is published once the drive has ended."), field="drive")
+    if DriveFinalReport.objects.filter(drive=drive).exists():
+        raise InvalidInput(
+            _("The final report is already published; correct it with a correction note."), field="drive"
+        )
+    report = DriveFinalReport.objects.create(
+        drive=drive,
+        published_at=timezone.now(),
+        published_by=actor,
+        due_on=final_report_due_on(drive),
+        figures=drive_final_report(drive),
+    )
+    _audit(
+        actor,
+        "create",
+        "drive_final_report",
+        report,
+        {"drive": drive.code, "due_on": report.due_on.isoformat(), "totals": report.figures["totals"]},
+    )
+    return report
+
+
+def final_report_for_page(figures: dict) -> dict:
+    """The stored figures with the labels a page or a spreadsheet shows (channels and kinds translated)."""
+    kinds = {**dict(DonorKind.choices), "anonymous": _("anonymous or not named")}
+    return {
+        **figures,
+        "by_channel": [{**row, "label": Channel(row["channel"]).label} for row in figures["by_channel"]],
+        "by_kind": [{**row, "label": kinds[row["kind"]]} for row in figures["by_kind"]],
+    }
+
+
+def notes_after(drive: Drive, report: DriveFinalReport | None) -> list[DisclosureNote]:
+    """The correction notes published after the final report: how its figures have been corrected since."""
+    if report is None:
+        return []
+    return list(drive.notes.filter(published_at__gte=report.published_at).order_by("published_at", "pk"))
+
+
+def drives_with_final_report_state(unit, today: dt.date | None = None) -> list[dict]:
+    """The unit's drives for its officers: each with the due date of its final report and its state; a
+    published report whose totals the ledger no longer shows is flagged, so a correction note is published."""
+    today = today or timezone.localdate()
+    published = {r.drive_id: r for r in DriveFinalReport.objects.filter(drive__unit=unit)}
+    rows = []
+    for drive in drives_of(unit):
+        report = published.get(drive.pk)
+        state = _state(drive, report is not None, today)
+        changed = False
+        if report is not None:
+            accounts = drive_accounts(drive)
+            changed = _totals(_movements(accounts), accounts) != report.figures["totals"]
+        rows.append(
+            {
+                "drive": drive,
+                "due_on": final_report_due_on(drive),
+                "state": state,
+                "state_label": FINAL_REPORT_STATES[state],
+                "report": report,
+                "changed_since": changed,
+            }
+        )
+    return rows

@@ -11,6 +11,10 @@ from zhongfu.common.web import StyledFormMixin
 from . import services
 from .models import AccountKind, Channel, DonorKind
 
+# A date input sends and shows ISO dates whatever the page's language (in Chinese Django would render
+# "2026/11/23", which the browser's date input rejects, leaving a preset date empty).
+_DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
 
 class _YuanField(forms.CharField):
     def clean(self, value):
@@ -38,7 +42,7 @@ class GiftForm(StyledFormMixin, forms.Form):
     account = forms.ModelChoiceField(
         queryset=None, required=False, label=_("fund"), empty_label=_("General fund (undirected)")
     )
-    received_on = forms.DateField(label=_("received on"), widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = forms.DateField(label=_("received on"), widget=_DATE)
     bank_reference = forms.CharField(max_length=64, required=False, label=_("bank reference"))
     receipt_declined = forms.BooleanField(required=False, label=_("receipt declined"))
     memo = forms.CharField(max_length=200, required=False, label=_("memo"))
@@ -75,7 +79,7 @@ class AllocationForm(StyledFormMixin, forms.Form):
     from_account = forms.ModelChoiceField(queryset=None, label=_("from the fund"))
     to_account = forms.ModelChoiceField(queryset=None, label=_("to the budget"))
     amount = _YuanField(max_length=40, label=_("amount (yuan)"))
-    date = forms.DateField(label=_("date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("date"), widget=_DATE)
     memo = forms.CharField(max_length=200, required=False, label=_("memo"))
 
     def __init__(self, *args, accounts, **kwargs):
@@ -107,7 +111,7 @@ class GiveForm(StyledFormMixin, forms.Form):
 
 
 def _date_field(label):
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}))
+    return forms.DateField(label=label, widget=_DATE)
 
 
 class DriveForm(StyledFormMixin, forms.Form):
@@ -276,3 +280,18 @@ class RecurringForm(StyledFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = accounts.filter(kind=AccountKind.RESTRICTED)
         self.initial.setdefault("starts_on", timezone.localdate())
+
+
+class DisbursementForm(StyledFormMixin, forms.Form):
+    """A payment to a household from a budget, the household given by its number."""
+
+    account = forms.ModelChoiceField(queryset=None, label=_("from the budget"))
+    household = forms.CharField(max_length=32, label=_("household number"))
+    amount = _YuanField(max_length=40, label=_("amount (yuan)"))
+    date = forms.DateField(label=_("date"), widget=_DATE)
+    memo = forms.CharField(max_length=200, required=False, label=_("memo"))
+
+    def __init__(self, *args, accounts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = accounts.filter(kind=AccountKind.BUDGET)
+        self.initial.setdefault("date", timezone.localdate())

@@ -502,6 +502,32 @@ class DisclosureNote(_AppendOnlyModel):
         raise AppendOnly(_("A published correction note is never removed; publish another note."))
 
 
+class DriveFinalReport(_AppendOnlyModel):
+    """A drive's full report as published once it has ended (due within 3 months of its end, DOMAIN_RULES.md):
+    the figures are a snapshot taken at publication and never change (code and database); what the ledger
+    shows later is published as correction notes. One per drive."""
+
+    drive = models.OneToOneField(Drive, verbose_name=_("drive"), on_delete=models.PROTECT, related_name="final_report")
+    published_at = models.DateTimeField(_("published at"))
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    due_on = models.DateField(_("due on"))
+    # The report as it was published (drives.drive_final_report): amounts in fen, dates as ISO text,
+    # recipients masked, donors named only with their consent.
+    figures = models.JSONField(_("figures"))
+
+    class Meta:
+        verbose_name = _("final report of a drive")
+        verbose_name_plural = _("final reports of drives")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnly(_("A published final report is never changed; publish a correction note."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnly(_("A published final report is never removed; publish a correction note."))
+
+
 # --- reconciliation and donor inquiries (docs/funds.md, "Bank reconciliation", "Donor inquiries") ---------
 
 

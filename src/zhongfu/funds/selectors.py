@@ -15,7 +15,7 @@ from zhongfu.accounts.models import Unit
 from zhongfu.accounts.roles import Role
 from zhongfu.common.errors import NotFound
 from zhongfu.common.personal_data import mask_name
-from zhongfu.registry.models import Membership
+from zhongfu.registry.models import Household, Membership
 
 from .models import (
     AccountKind,
@@ -326,3 +326,12 @@ def unit_disclosure(unit) -> dict:
 
 def unit_accounts(unit):
     return FundAccount.objects.filter(unit=unit).order_by("code")
+
+
+def household_for_payment(*, user, number: str):
+    """The household a bookkeeper pays, by its number, within the user's region scope (outside it: not found)."""
+    scope = getattr(user, "scope_prefix", None)
+    household = Household.objects.filter(number=(number or "").strip(), is_active=True).first()
+    if household is None or not scope or not household.region_id.startswith(scope):
+        raise NotFound()
+    return household

@@ -21,7 +21,7 @@ from zhongfu.accounts.roles import Role
 from zhongfu.audit.services import audit_record
 from zhongfu.common.errors import InvalidInput, NotFound, PermissionDenied
 from zhongfu.common.identifiers import validate_uscc
-from zhongfu.common.money import yuan_to_fen
+from zhongfu.common.money import fen_to_yuan_text, yuan_to_fen
 from zhongfu.registry.models import Household
 
 from . import providers, selectors
@@ -497,10 +497,10 @@ def allocation_record(
     balance = selectors.account_balance_fen(locked)
     if amount_fen > balance:
         raise InvalidInput(
-            _("The fund holds %(balance)s fen: it cannot allocate %(amount)s."),
+            _("The fund holds %(balance)s yuan: it cannot allocate %(amount)s yuan."),
             field="amount_fen",
-            balance=balance,
-            amount=amount_fen,
+            balance=fen_to_yuan_text(balance),
+            amount=fen_to_yuan_text(amount_fen),
         )
     entry = _post(
         actor=actor,
@@ -554,10 +554,10 @@ def disbursement_record(
     balance = selectors.account_balance_fen(locked)
     if amount_fen > balance:
         raise InvalidInput(
-            _("The budget holds %(balance)s fen: it cannot pay %(amount)s."),
+            _("The budget holds %(balance)s yuan: it cannot pay %(amount)s yuan."),
             field="amount_fen",
-            balance=balance,
-            amount=amount_fen,
+            balance=fen_to_yuan_text(balance),
+            amount=fen_to_yuan_text(amount_fen),
         )
     entry = _post(
         actor=actor,

@@ -30,6 +30,9 @@ urlpatterns = [
     path("public/<str:unit_code>/drives/<str:drive_code>/honor/", views.honor_page, name="honor"),
     path("public/<str:unit_code>/projects/<path:project>/", views.project_page, name="project"),
     path("give/<str:unit_code>/", views.give, name="give"),
+    path("units/<int:unit_id>/disburse/", views.disbursement_new, name="disbursement_new"),
+    path("units/<int:unit_id>/drives/<int:drive_id>/final/", views.drive_final_report, name="drive_final_report"),
+    path("public/<str:unit_code>/drives/<str:drive_code>/final/", views.drive_final_page, name="drive_final"),
     path("pay/sim/<str:reference>/", views.pay_sim, name="pay_sim"),
     path("orders/<str:reference>/", views.order_result, name="order_result"),
 ]

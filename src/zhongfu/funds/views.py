@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhongfu.accounts.models import Unit
-from zhongfu.common.errors import DomainError, PermissionDenied
+from zhongfu.common.errors import DomainError, NotFound, PermissionDenied
 from zhongfu.common.web import form_add_domain_error, get_or_404, paginate
 
 from . import drives, providers, selectors, services, tokens
-from .forms import AllocationForm, DriveForm, GiftForm, GiveForm, NoteForm, ReasonForm
+from .forms import AllocationForm, DisbursementForm, DriveForm, GiftForm, GiveForm, NoteForm, ReasonForm
 from .models import Donation, OrderStatus, PaymentOrder
 
 # A service names the fen it was given; the form asks for yuan.
@@ -207,8 +207,9 @@ def allocation_new(request, unit_id: int):
     return render(request, "funds/allocation_form.html", {"unit": unit, "form": form}, status=status)
 
 
+@login_required
 def drive_list(request, unit_id: int):
-    """The unit's drives, and a form to create one."""
+    """The unit's drives with the due date and state of each final report, and a form to create one."""
     unit = _unit(request, unit_id)
     form = DriveForm(request.POST or None)
     status = 200
@@ -224,10 +225,11 @@ def drive_list(request, unit_id: int):
                 messages.success(request, _("The drive is created."))
                 return redirect("funds:drives", unit.pk)
         status = 400
-    context = {"unit": unit, "form": form, "drives": drives.drives_of(unit)}
+    context = {"unit": unit, "form": form, "rows": drives.drives_with_final_report_state(unit)}
     return render(request, "funds/drive_list.html", context, status=status)
 
 
+@login_required
 def drive_note_new(request, unit_id: int, drive_id: int):
     """Publish a correction note on a drive's public page."""
     unit = _unit(request, unit_id)
@@ -322,8 +324,10 @@ def project_page(request, unit_code: str, project: str):
 
 def drive_xlsx(request, unit_code: str, drive_code: str):
     drive = get_or_404(drives.drive_public, unit_code=unit_code, drive_code=drive_code)
+    published = drives.published_final_report(drive)
+    final = drives.final_report_for_page(published.figures) if published else None
     response = HttpResponse(
-        drives.drive_report_xlsx(drives.drive_disclosure(drive)),
+        drives.drive_report_xlsx(drives.drive_disclosure(drive), final),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f'attachment; filename="{drive.unit.code}-{drive.code}.xlsx"'
@@ -416,3 +420,86 @@ def order_result(request, reference: str):
         "trace_url": trace_url(request, order.donation) if order.donation_id else "",
     }
     return render(request, "funds/order_result.html", context)
+
+
+# --- payments to households and a drive's final report ---------------------------------------------------
+
+
+@login_required
+def disbursement_new(request, unit_id: int):
+    """Pay a household from one of the unit's budgets (the household by its number, within the user's scope)."""
+    unit = _unit(request, unit_id)
+    form = DisbursementForm(request.POST or None, accounts=selectors.unit_accounts(unit))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                household = selectors.household_for_payment(user=request.user, number=data["household"])
+                services.disbursement_record(
+                    actor=request.user,
+                    account=data["account"],
+                    household=household,
+                    amount_fen=data["amount"],
+                    date=data["date"],
+                    source="page",
+                    memo=data["memo"],
+                )
+            except PermissionDenied:
+                raise DjangoPermissionDenied from None
+            except NotFound:
+                form.add_error("household", _("No household with this number in your area."))
+            except DomainError as e:
+                _form_error(form, e)
+            else:
+                messages.success(request, _("The payment is recorded."))
+                return redirect("funds:accounts", unit.pk)
+        status = 400
+    return render(request, "funds/disbursement_form.html", {"unit": unit, "form": form}, status=status)
+
+
+@login_required
+def drive_final_report(request, unit_id: int, drive_id: int):
+    """For the unit's officers: the drive's final report as the ledger shows it today, its due date and
+    state; posting publishes it (a snapshot that never changes)."""
+    unit = _unit(request, unit_id)
+    drive = get_or_404(drives.drive_of_unit, unit=unit, drive_id=drive_id)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            drives.final_report_publish(actor=request.user, drive=drive)
+        except PermissionDenied:
+            raise DjangoPermissionDenied from None
+        except DomainError as e:
+            error, status = str(e), 400
+        else:
+            messages.success(request, _("The final report is published."))
+            return redirect("funds:drive_final", unit.code, drive.code)
+    published = drives.published_final_report(drive)
+    context = {
+        "unit": unit,
+        "drive": drive,
+        "report": drives.final_report_for_page(drives.drive_final_report(drive)),
+        "published": published,
+        "due_on": drives.final_report_due_on(drive),
+        "state": drives.final_report_state(drive),
+        "states": drives.FINAL_REPORT_STATES,
+        "error": error,
+    }
+    return render(request, "funds/drive_final_preview.html", context, status=status)
+
+
+def drive_final_page(request, unit_code: str, drive_code: str):
+    """The drive's final report as published, and the correction notes published since."""
+    drive = get_or_404(drives.drive_public, unit_code=unit_code, drive_code=drive_code)
+    published = drives.published_final_report(drive)
+    if published is None:
+        raise Http404()
+    context = {
+        "unit": drive.unit,
+        "drive": drive,
+        "published": published,
+        "report": drives.final_report_for_page(published.figures),
+        "notes": drives.notes_after(drive, published),
+    }
+    return render(request, "funds/drive_final.html", context)

@@ -166,7 +166,7 @@ def test_allocation_refused_beyond_balance_or_restriction_writes_nothing(keeper,
     url = f"/funds/units/{unit.pk}/allocate/"
     data = {"from_account": fund.pk, "to_account": budget.pk, "amount": "501", "date": today.isoformat()}
     beyond = client.post(url, data)
-    assert beyond.status_code == 400 and "holds 50000 fen" in beyond.content.decode()
+    assert beyond.status_code == 400 and "holds 500.00 yuan" in beyond.content.decode()
     outside = client.post(url, {**data, "to_account": medical.pk, "amount": "100"})
     assert outside.status_code == 400 and "outside the fund" in outside.content.decode()
     assert not Allocation.objects.exists()
