@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from zhongfu.accounts.roles import APPLY_FOR_HOUSEHOLD
 from zhongfu.common.errors import DomainError, NotFound, PermissionDenied
-from zhongfu.common.web import form_add_domain_error, get_or_404, paginate
+from zhongfu.common.web import form_add_domain_error, form_errors_text, get_or_404, paginate
 from zhongfu.policies import selectors as policy_selectors
 from zhongfu.registry.selectors import household_get_for_user
 
@@ -135,7 +135,7 @@ def application_consent(request, application_id: int):
         else:
             messages.success(request, _("Saved."))
     else:
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        messages.error(request, form_errors_text(form))
     return redirect("casework:application_detail", application.pk)
 
 
@@ -243,7 +243,7 @@ def _case_page(request, case, *, bound=None, error: str = "", status: int = 200)
     step_forms = _forms_for(case, request.user, bound)
     if bound and bound[0] not in step_forms and not error:
         # A form the user may not use here (posted anyway, or the case moved on): its errors go on top.
-        error = " ".join(str(e) for errors in bound[1].errors.values() for e in errors)
+        error = form_errors_text(bound[1])
     context = {
         "case": selectors.with_heads([case])[0],
         "history": selectors.case_history(case),

@@ -16,6 +16,11 @@ def form_add_domain_error(form: forms.BaseForm, error: DomainError, *, prefix: s
         form.add_error(None, str(error))
 
 
+def form_errors_text(form: forms.BaseForm) -> str:
+    """Every error of a form in one line, for a message shown above a page whose form is not re-rendered."""
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
 def get_or_404(fn, **kwargs):
     """Call a selector; an out-of-scope record is a 404 exactly like a missing one."""
     try:

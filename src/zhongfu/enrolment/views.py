@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from zhongfu.casework import selectors as case_selectors
 from zhongfu.casework.duties import can_act, can_decide
 from zhongfu.common.errors import DomainError, PermissionDenied
-from zhongfu.common.web import form_add_domain_error, get_or_404, paginate
+from zhongfu.common.web import form_add_domain_error, form_errors_text, get_or_404, paginate
 from zhongfu.policies import selectors as policy_selectors
 
 from . import forms, selectors, services
@@ -123,7 +123,7 @@ def case_change(request, case_id: int):
         else:
             messages.success(request, _("The enrolment was changed."))
     else:
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        messages.error(request, form_errors_text(form))
     return redirect("casework:case_detail", case.pk)
 
 
@@ -148,7 +148,7 @@ def case_recovery(request, case_id: int):
         else:
             messages.success(request, _("The amount to recover was recorded."))
     else:
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        messages.error(request, form_errors_text(form))
     return redirect("casework:case_detail", case.pk)
 
 
@@ -185,5 +185,5 @@ def recovery_settle(request, recovery_id: int):
         else:
             messages.success(request, _("Saved."))
     else:
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        messages.error(request, form_errors_text(form))
     return redirect("enrolment:recovery_list")
