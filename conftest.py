@@ -69,6 +69,7 @@ ROLE_REGION = {
     Role.UNIT_STAFF: "district",
     Role.CHARITY_STAFF: "city",
     Role.AUDITOR: "district",
+    Role.VOLUNTEER: "community",
 }
 
 

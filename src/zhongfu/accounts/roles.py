@@ -13,6 +13,7 @@ class Role(models.TextChoices):
     UNIT_STAFF = "unit_staff", _("member-unit staff")
     CHARITY_STAFF = "charity_staff", _("charity staff")
     AUDITOR = "auditor", _("auditor")
+    VOLUNTEER = "volunteer", _("volunteer")
 
 
 VIEW_HOUSEHOLD = "registry.view_household"
@@ -38,12 +39,24 @@ APPROVE_POLICY_CHANGE = "policies.approve_change"
 CHANGE_CALENDAR = "workdays.change_calendarday"
 # Visit rules (how often each household class is visited): only the city administrator changes them.
 CHANGE_VISIT_RULE = "visits.change_visitrule"
+# Report a household in need (a discovery report, monitoring's warning lifecycle). Every worker may; a volunteer may
+# do nothing else, and sees only the reports they made.
+REPORT_DISCOVERY = "monitoring.report_discovery"
 # The city administrator manages users and units in the admin site.
 MANAGE_USERS = frozenset(
     f"accounts.{action}_{model}" for action in ("view", "add", "change") for model in ("user", "unit")
 )
 
-_WORKERS = {VIEW_HOUSEHOLD, CHANGE_HOUSEHOLD, UNMASK, VIEW_POLICY, SCREEN_HOUSEHOLD, APPLY_FOR_HOUSEHOLD, WORK_CASE}
+_WORKERS = {
+    VIEW_HOUSEHOLD,
+    CHANGE_HOUSEHOLD,
+    UNMASK,
+    VIEW_POLICY,
+    SCREEN_HOUSEHOLD,
+    APPLY_FOR_HOUSEHOLD,
+    WORK_CASE,
+    REPORT_DISCOVERY,
+}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CITY_ADMIN: frozenset(
@@ -60,4 +73,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # Charities work from masked needs lists (a later capability), never from the registry.
     Role.CHARITY_STAFF: frozenset(),
     Role.AUDITOR: frozenset({VIEW_HOUSEHOLD, VIEW_AUDIT, VIEW_POLICY}),
+    # A volunteer sits on a community: reports what they see there and follows their own reports, nothing more —
+    # no registry, no warnings, no personal data (the report is handled by the community's worker).
+    Role.VOLUNTEER: frozenset({REPORT_DISCOVERY}),
 }

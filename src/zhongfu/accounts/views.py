@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from zhongfu.accounts.roles import VIEW_HOUSEHOLD
+from zhongfu.accounts.roles import REPORT_DISCOVERY, VIEW_HOUSEHOLD
 
 from . import services
 
@@ -17,6 +17,8 @@ def home(request):
         return redirect("registry:household_list")
     if can_keep_books(request.user):
         return redirect("funds:index")
+    if request.user.has_perm(REPORT_DISCOVERY):  # a volunteer: their own discovery reports
+        return redirect("monitoring:discovery_mine")
     return redirect("accounts:profile")
 
 

@@ -60,6 +60,8 @@ def demo_users_ensure() -> list[dict]:
         ("union", Role.UNIT_STAFF, city, units["trade-union"], "总工会春风办"),
         ("charity", Role.CHARITY_STAFF, city, units["charity-federation"], "慈善总会项目部"),
         ("auditor", Role.AUDITOR, city, None, "市审计监督"),
+        # Reports households in need in their community and follows their own reports; sees nothing else.
+        ("volunteer", Role.VOLUNTEER, community, None, f"{community.name}志愿者"),
     ]
     logins = []
     for username, role, region, unit, display in specs:

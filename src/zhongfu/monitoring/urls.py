@@ -12,6 +12,7 @@ urlpatterns = [
     path("warnings/<int:warning_id>/close/", views.warning_close, name="warning_close"),
     path("warnings/<int:warning_id>/why/", views.warning_why, name="warning_why"),
     path("discoveries/new/", views.discovery_new, name="discovery_new"),
+    path("discoveries/mine/", views.discovery_mine, name="discovery_mine"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("runs/", views.runs, name="runs"),
     path("runs/start/", views.run_start, name="run_start"),

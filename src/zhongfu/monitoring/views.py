@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from zhongfu.accounts.roles import RUN_SCREENING, VIEW_HOUSEHOLD, WORK_CASE
+from zhongfu.accounts.roles import REPORT_DISCOVERY, RUN_SCREENING, VIEW_HOUSEHOLD, WORK_CASE
 from zhongfu.common.errors import DomainError, NotFound
 from zhongfu.common.web import form_add_domain_error, get_or_404, is_htmx, paginate
 from zhongfu.policies import selectors as policy_selectors
@@ -168,16 +168,18 @@ def run_detail(request, run_id: int):
 
 
 @login_required
-@permission_required(WORK_CASE, raise_exception=True)
+@permission_required(REPORT_DISCOVERY, raise_exception=True)
 def discovery_new(request):
-    """A grid worker's report of a household in need: search the registry (GET q), pick it or write the
-    address and community, say what was seen and how urgent. Fit for a phone."""
+    """A grid worker's or volunteer's report of a household in need: a worker searches the registry (GET q) and
+    picks the household or writes the address and community; a volunteer, who never sees the registry, writes the
+    address. Then what was seen and how urgent. Fit for a phone."""
     from zhongfu.regions.models import Level, Region
     from zhongfu.registry.selectors import household_search
 
-    q = (request.GET.get("q") or request.POST.get("q") or "").strip()[:64]
+    can_search = request.user.has_perm(VIEW_HOUSEHOLD)
+    q = (request.GET.get("q") or request.POST.get("q") or "").strip()[:64] if can_search else ""
     households = list(household_search(user=request.user, q=q)[:10]) if q else []
-    chosen = request.POST.get("household")
+    chosen = request.POST.get("household") if can_search else None
     if chosen and chosen.isdigit() and all(str(h.pk) != chosen for h in households):
         households += list(household_search(user=request.user).filter(pk=int(chosen)))  # keep the choice on errors
     prefix = request.user.scope_prefix or "-"
@@ -202,9 +204,22 @@ def discovery_new(request):
                 form_add_domain_error(form, e)
             else:
                 messages.success(request, _("Thank you: the report is on the community's warning list."))
+                if not can_search:  # a volunteer follows it on their own list
+                    return redirect("monitoring:discovery_mine")
                 return redirect("monitoring:warning_detail", warning.pk)
         status = 422
-    return render(request, "monitoring/discovery_new.html", {"form": form, "q": q, "searched": bool(q)}, status=status)
+    context = {"form": form, "q": q, "searched": bool(q), "can_search": can_search}
+    return render(request, "monitoring/discovery_new.html", context, status=status)
+
+
+@login_required
+@permission_required(REPORT_DISCOVERY, raise_exception=True)
+def discovery_mine(request):
+    """The reports the user made and how each stands: a volunteer's whole view of monitoring."""
+    page = paginate(request, selectors.discovery_reports_by(user=request.user))
+    for report in page.object_list:
+        report.seen = " ".join(report.explanation.get("zh") or [])
+    return render(request, "monitoring/discovery_mine.html", {"page": page})
 
 
 @login_required

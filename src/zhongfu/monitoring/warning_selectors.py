@@ -8,7 +8,7 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from zhongfu.accounts.roles import RUN_SCREENING, VIEW_HOUSEHOLD
+from zhongfu.accounts.roles import REPORT_DISCOVERY, RUN_SCREENING, VIEW_HOUSEHOLD
 from zhongfu.common.errors import NotFound, PermissionDenied
 from zhongfu.regions.models import Region
 
@@ -47,6 +47,19 @@ def warnings_for_user(
     elif due == "due":
         qs = qs.exclude(status=WarningStatus.CLOSED).filter(due_on__lte=today)
     return qs.order_by("due_on", "tier", "id")
+
+
+def discovery_reports_by(*, user) -> QuerySet[Warning]:
+    """The discovery reports the user made, newest first: what a volunteer follows (their own reports and how each
+    stands, never any other warning). Only the fields the volunteer's list shows are read."""
+    if not user.is_authenticated or not user.has_perm(REPORT_DISCOVERY):
+        return Warning.objects.none()
+    return (
+        Warning.objects.filter(reported_by=user, kind=WarningKind.DISCOVERY)
+        .select_related("region")
+        .only("id", "address", "tier", "status", "outcome", "raised_on", "due_on", "explanation", "region__name")
+        .order_by("-raised_on", "-id")
+    )
 
 
 def warning_get_for_user(*, user, warning_id: int) -> Warning:

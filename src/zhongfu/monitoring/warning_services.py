@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from zhongfu.accounts.roles import WORK_CASE, Role
+from zhongfu.accounts.roles import REPORT_DISCOVERY, VIEW_HOUSEHOLD, WORK_CASE, Role
 from zhongfu.audit.services import audit_record
 from zhongfu.common.errors import InvalidInput, PermissionDenied
 from zhongfu.feeds.schemas import FEEDS
@@ -197,14 +197,20 @@ def discovery_report(
 ) -> Warning:
     """A worker found a household in need (or a person not yet in the registry: a free-text address and the
     community). It becomes a warning of kind `discovery` on the community's list, due by its tier, handled and
-    closed like any other. What was seen is its explanation, kept as written."""
+    closed like any other. What was seen is its explanation, kept as written.
+
+    A volunteer (no registry access) reports by address in their own community only; the report is assigned to
+    that community's worker, who is told."""
     from zhongfu.regions.models import Level, Region
     from zhongfu.registry.selectors import household_get_for_user
     from zhongfu.workdays.selectors import add_working_days
 
     from .warning_config import warning_config
 
-    _require(actor)
+    if actor is None or not actor.is_authenticated or not actor.has_perm(REPORT_DISCOVERY):
+        raise PermissionDenied()
+    if household_id is not None and not actor.has_perm(VIEW_HOUSEHOLD):
+        raise PermissionDenied()  # a volunteer never looks households up: they write the address
     seen = (seen or "").strip()
     address = (address or "").strip()
     if not seen:
@@ -249,8 +255,44 @@ def discovery_report(
         explanation={"zh": [seen], "en": [seen]},
         region=region,
         reported_by=actor,
+        assignee=None if actor.has_perm(WORK_CASE) else _community_worker(region),
         raised_on=today,
         due_on=add_working_days(today, days),
     )
     _audit(actor, "report", warning, {}, reason=seen)
+    if warning.assignee_id:
+        _tell_assignee(warning)
     return warning
+
+
+def _community_worker(region):
+    """The worker a volunteer's report goes to: the community's own worker (the first, if several), else none —
+    the report is then on the list of everyone whose scope covers the community, like any warning."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, role=Role.COMMUNITY_WORKER, region=region)
+        .order_by("pk")
+        .first()
+    )
+
+
+DISCOVERY_TITLE = gettext_noop("A volunteer reported a household in need in %(community)s")
+DISCOVERY_BODY = gettext_noop("The report is assigned to you: visit and close it with an outcome.")
+
+
+def _tell_assignee(warning: Warning) -> None:
+    from django.urls import reverse
+
+    from zhongfu.notifications.services import notify
+
+    notify(
+        [warning.assignee],
+        "discovery_assigned",
+        DISCOVERY_TITLE,
+        DISCOVERY_BODY,
+        link=reverse("monitoring:warning_detail", args=[warning.pk]),
+        object_type=OBJECT_TYPE,
+        object_id=warning.pk,
+        params={"community": warning.region.name},
+        region_code=warning.region_id,
+    )

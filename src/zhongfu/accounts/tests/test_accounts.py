@@ -25,6 +25,7 @@ def test_scope_prefix_by_level(users):
         (Role.UNIT_STAFF, True, False, False, False),
         (Role.CHARITY_STAFF, False, False, False, False),
         (Role.AUDITOR, True, False, False, True),
+        (Role.VOLUNTEER, False, False, False, False),
     ],
 )
 def test_permissions_by_role(users, role, can_view, can_change, can_unmask, can_audit):

@@ -44,6 +44,7 @@ def _object_paths(h, p):
 
 
 SCOPED_ROLES = [r for r in Role.values if r != Role.CITY_ADMIN]
+NO_REGISTRY = (Role.CHARITY_STAFF, Role.VOLUNTEER)
 
 
 @pytest.mark.parametrize("role", SCOPED_ROLES)
@@ -52,8 +53,8 @@ def test_out_of_scope_record_is_not_found_on_every_page(client, users, out_of_sc
     client.force_login(users[role])
     for method, url, data in _object_paths(h, p):
         response = getattr(client, method)(url, data)
-        # Charity staff have no registry pages at all: region navigation is refused outright.
-        expected = 403 if role == Role.CHARITY_STAFF and url.startswith("/regions/") else 404
+        # Charity staff and volunteers have no registry pages at all: region navigation is refused outright.
+        expected = 403 if role in NO_REGISTRY and url.startswith("/regions/") else 404
         assert response.status_code == expected, (role, url, response.status_code)
 
 
@@ -64,7 +65,7 @@ def test_out_of_scope_record_is_absent_from_lists_search_and_export(client, user
     for query in ({}, {"q": OUT_NAME[:2]}, {"q": number}, {"q": "13700001234"}, {"q": h.number}, {"region": "330109"}):
         for name in ("registry:household_list", "registry:household_export"):
             response = client.get(reverse(name), query)
-            if role == Role.CHARITY_STAFF:  # no registry pages at all
+            if role in NO_REGISTRY:  # no registry pages at all
                 assert response.status_code == 403
                 continue
             assert response.status_code == 200
