@@ -782,3 +782,7 @@ def inquiry_answer(request, inquiry_id: Id, payload: AnswerIn):
     _books(request)
     inquiry = inquiries.inquiry_for_books(user=request.auth, inquiry_id=inquiry_id)
     return _inquiry_out(inquiries.inquiry_answer(actor=request.auth, inquiry=inquiry, answer=payload.answer))
+
+
+# Batches of gifts, pledges and recurring gifts: their endpoints join this router (promise_api.py).
+from . import promise_api  # noqa: E402, F401
