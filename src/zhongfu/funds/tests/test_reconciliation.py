@@ -189,9 +189,7 @@ def test_manual_match_explain_reopen_and_record_a_gift(keeper, unit, bank, day):
     reconciliation.line_reopen(actor=keeper, line=a, reason="wrong twin")
     a.refresh_from_db()
     assert (a.status, a.ledger_line_id) == ("unmatched", None)
-    actions = set(
-        AuditEntry.objects.filter(object_type="bank_statement_line").values_list("action", flat=True)
-    )
+    actions = set(AuditEntry.objects.filter(object_type="bank_statement_line").values_list("action", flat=True))
     assert actions == {"match", "explain", "reopen"}
     assert AuditEntry.objects.filter(object_type="bank_statement", action="import").count() == 1
 
@@ -215,14 +213,19 @@ def test_a_chinese_bank_export_in_xlsx_is_read(keeper, unit, bank, day):
     book.close()
     statement = _import(keeper, bank, buffer.getvalue(), day, total=20000 - 1550, name="export.xlsx")
     lines = list(statement.lines.order_by("row"))
-    assert [(line.row, line.amount_fen, line.status) for line in lines] == [(3, 20000, "matched"), (4, -1550, "unmatched")]
+    assert [(line.row, line.amount_fen, line.status) for line in lines] == [
+        (3, 20000, "matched"),
+        (4, -1550, "unmatched"),
+    ]
 
 
 def test_only_bookkeepers_of_the_unit_and_pages_are_scoped(keeper, unit, bank, day, users, regions):
     statement = _import(keeper, bank, _csv(f"{day},1.00,甲,,"), day, total=100)
     with pytest.raises(PermissionDenied):
         _import(users[Role.STREET_CASEWORKER], bank, _csv(f"{day},2.00,甲,,"), day, total=200)
-    other_unit = Unit.objects.create(code="union-xh", name="总工会", kind=Unit.Kind.FEDERATION, region=regions["district"])
+    other_unit = Unit.objects.create(
+        code="union-xh", name="总工会", kind=Unit.Kind.FEDERATION, region=regions["district"]
+    )
     other = User.objects.create(username="t_other", role=Role.UNIT_STAFF, region=regions["district"], unit=other_unit)
     with pytest.raises(PermissionDenied):
         reconciliation.line_explain(actor=other, line=statement.lines.get(), note="不是我的")
