@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhongfu.accounts.models import Unit
 from zhongfu.audit.models import AuditEntry
@@ -50,31 +51,38 @@ class Column:
 
 
 YES, NO = _("yes"), _("no")
+
+
+def _h(header: str):
+    # Own context: these headers are a file's layout ("channel" elsewhere means an application's channel).
+    return pgettext_lazy("gift batch column", header)
+
+
 COLUMNS = (
-    Column("date", _("date received"), _("The day the money came in, e.g. 2026-03-31. Not in a locked month.")),
-    Column("donor_kind", _("donor kind"), _("person or organisation"), 10, (DonorKind.PERSON, DonorKind.ORGANISATION)),
+    Column("date", _h("date received"), _("The day the money came in, e.g. 2026-03-31. Not in a locked month.")),
+    Column("donor_kind", _h("donor kind"), _("person or organisation"), 10, (DonorKind.PERSON, DonorKind.ORGANISATION)),
     Column(
-        "donor_name", _("donor name"), _("The person's or organisation's name. Empty only for an anonymous gift."), 20
+        "donor_name", _h("donor name"), _("The person's or organisation's name. Empty only for an anonymous gift."), 20
     ),
-    Column("uscc", _("USCC (organisations)"), _("An organisation's 18-character unified social credit code."), 22),
-    Column("anonymous", _("anonymous"), _("yes: the donor is never named."), 8, ("yes", "no")),
+    Column("uscc", _h("USCC (organisations)"), _("An organisation's 18-character unified social credit code."), 22),
+    Column("anonymous", _h("anonymous"), _("yes: the donor is never named."), 8, ("yes", "no")),
     Column(
-        "consent", _("consent to be named"), _("yes: may be named publicly (never when anonymous)."), 10, ("yes", "no")
+        "consent", _h("consent to be named"), _("yes: may be named publicly (never when anonymous)."), 10, ("yes", "no")
     ),
-    Column("alias", _("alias"), _("The name to show publicly instead of the donor's own."), 14),
-    Column("amount", _("amount (yuan)"), _("In yuan, at most two decimals, more than zero, e.g. 1300.50."), 12),
-    Column("channel", _("channel"), _("cash or transfer"), 10, (Channel.CASH, Channel.TRANSFER)),
-    Column("bank_reference", _("bank reference"), _("A transfer's bank reference: each is recorded once only."), 20),
-    Column("account", _("fund account code"), _("The code of a restricted fund; empty: the general fund."), 14),
+    Column("alias", _h("alias"), _("The name to show publicly instead of the donor's own."), 14),
+    Column("amount", _h("amount (yuan)"), _("In yuan, at most two decimals, more than zero, e.g. 1300.50."), 12),
+    Column("channel", _h("channel"), _("cash or transfer"), 10, (Channel.CASH, Channel.TRANSFER)),
+    Column("bank_reference", _h("bank reference"), _("A transfer's bank reference: each is recorded once only."), 20),
+    Column("account", _h("fund account code"), _("The code of a restricted fund; empty: the general fund."), 14),
     Column(
         "restriction",
-        _("directed to"),
+        _h("directed to"),
         _("Optional: the project code, region code or group the donor named; it must be the fund's."),
         14,
     ),
     Column(
         "receipt",
-        _("receipt wanted"),
+        _h("receipt wanted"),
         _("no: the donor declines a receipt; empty or yes: one is issued."),
         10,
         ("yes", "no"),
@@ -87,6 +95,13 @@ _NO_WORDS = {"no", "n", "false", "0", "否", "不", "不要", "×"}
 _KIND_WORDS = {
     DonorKind.PERSON: {"person", "individual", "个人", "自然人"},
     DonorKind.ORGANISATION: {"organisation", "organization", "单位", "企业", "组织", "机构"},
+}
+# How the template writes the choices (the models' labels say "人员" for a person, which a donor list does not).
+_CHOICE_LABELS = {
+    DonorKind.PERSON: _h("person"),
+    DonorKind.ORGANISATION: _h("organisation"),
+    Channel.CASH: _h("cash"),
+    Channel.TRANSFER: _h("bank transfer"),
 }
 _CHANNEL_WORDS = {
     Channel.CASH: {"cash", "现金"},
@@ -229,7 +244,7 @@ def _yes_no(text: str, *, default: bool) -> bool:
 def _pick(text: str, words: dict, choices) -> str:
     word = _norm(text)
     for value, spellings in words.items():
-        if word in spellings or word == _norm(dict(choices.choices)[value]):
+        if word in spellings or word in (_norm(dict(choices.choices)[value]), _norm(_CHOICE_LABELS[value])):
             return value
     raise ValueError
 
@@ -324,7 +339,7 @@ class _Checker:
         try:
             return _pick(text, words, choices)
         except ValueError:
-            allowed = "、".join(str(label) for _value, label in choices.choices if _value in words)
+            allowed = "、".join(str(_CHOICE_LABELS[v]) for v in words)
             self.fault(
                 row,
                 key,
@@ -654,8 +669,8 @@ def template_xlsx(unit: Unit) -> bytes:
     text = book.add_format({"num_format": "@"})
     codes = [a.code for a in selectors.gift_accounts(unit)]
     labels = {
-        "donor_kind": [str(DonorKind.PERSON.label), str(DonorKind.ORGANISATION.label)],
-        "channel": [str(Channel.CASH.label), str(Channel.TRANSFER.label)],
+        "donor_kind": [str(_CHOICE_LABELS[DonorKind.PERSON]), str(_CHOICE_LABELS[DonorKind.ORGANISATION])],
+        "channel": [str(_CHOICE_LABELS[Channel.CASH]), str(_CHOICE_LABELS[Channel.TRANSFER])],
         "anonymous": [str(YES), str(NO)],
         "consent": [str(YES), str(NO)],
         "receipt": [str(YES), str(NO)],

@@ -33,3 +33,21 @@ OTHER_PATHS |= {
     ("GET", "/api/funds/inquiries/{inquiry_id}"),
     ("POST", "/api/funds/inquiries/{inquiry_id}/answer"),
 }
+
+
+# Batches of gifts, pledges and recurring gifts (funds/tests/test_promise_api.py): other roles 403, another
+# unit's batches, pledges and instructions 404, a faulty batch 422 with its rows and nothing written.
+OTHER_PATHS |= {
+    ("GET", "/api/funds/batches"),
+    ("POST", "/api/funds/batches"),
+    ("POST", "/api/funds/batches/rows"),
+    ("GET", "/api/funds/batches/{batch_id}"),
+    ("GET", "/api/funds/pledges"),
+    ("POST", "/api/funds/pledges"),
+    ("GET", "/api/funds/pledges/{pledge_id}"),
+    ("POST", "/api/funds/pledges/{pledge_id}/gifts"),
+    ("POST", "/api/funds/pledges/{pledge_id}/cancel"),
+    ("GET", "/api/funds/recurring"),
+    ("POST", "/api/funds/recurring"),
+    ("POST", "/api/funds/recurring/{instruction_id}/status"),
+}
