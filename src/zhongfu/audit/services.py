@@ -1,8 +1,15 @@
-"""Appending to the audit log and verifying its chain."""
+"""Appending to the audit log and verifying its chain.
 
+The chain is appended under one lock (on PostgreSQL an advisory lock held until the transaction ends), so every
+transaction that writes an audit entry is serialised from its first entry to its commit. A hot path keeps that
+stretch short with `audit_deferred`: its entries are buffered and appended together as the last statements
+before the commit."""
+
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -34,6 +41,30 @@ def _digest(prev_hash: str, entry: AuditEntry) -> str:
     return hashlib.sha256((prev_hash + "|" + text).encode()).hexdigest()
 
 
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def audit_deferred():
+    """Inside this block (itself inside the caller's transaction), `audit_record` only buffers its entries;
+    when the block ends without an error they are appended in one go, in the order they were recorded,
+    chained exactly as one by one. The chain's lock is then taken at the end of the caller's work, right
+    before its commit, instead of at its first audit entry: concurrent transactions do all their other work
+    in parallel. An error inside the block discards the buffer (the transaction rolls back anyway). A
+    nested block joins the outer one. Within the block `audit_record` returns the entry unsaved."""
+    outer = getattr(_local, "buffer", None)
+    if outer is not None:
+        yield
+        return
+    _local.buffer = []
+    try:
+        yield
+        buffered, _local.buffer = _local.buffer, None
+        _append(buffered)
+    finally:
+        _local.buffer = None
+
+
 def audit_record(
     *,
     actor,
@@ -46,31 +77,94 @@ def audit_record(
     after: dict | None = None,
     reason: str = "",
 ) -> AuditEntry:
-    """Append one entry. Must run inside the caller's transaction so the entry and the change commit together."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-        last = AuditEntry.objects.order_by("-seq").values("seq", "hash").first()
-        prev_hash = last["hash"] if last else GENESIS
-        entry = AuditEntry(
-            seq=(last["seq"] + 1) if last else 1,
-            at=timezone.now(),
-            actor=actor if getattr(actor, "pk", None) else None,
-            actor_name=(actor.get_username() if getattr(actor, "pk", None) else str(actor or "system")),
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            household_id=household_id,
-            region_code=region_code,
-            before=before,
-            after=after,
-            reason=reason,
-            prev_hash=prev_hash,
-        )
-        entry.hash = _digest(prev_hash, entry)
-        entry.save(force_insert=True)
-        return entry
+    """Append one entry. Must run inside the caller's transaction so the entry and the change commit together
+    (inside `audit_deferred`, buffered until the block ends)."""
+    spec = {
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "household_id": household_id,
+        "region_code": region_code,
+        "before": before,
+        "after": after,
+        "reason": reason,
+    }
+    buffer = getattr(_local, "buffer", None)
+    if buffer is not None:
+        buffer.append((actor, spec))
+        return _entry(actor, spec, seq=0, at=timezone.now(), prev_hash="")
+    return _append([(actor, spec)])[0]
+
+
+def _entry(actor, spec: dict, *, seq: int, at, prev_hash: str) -> AuditEntry:
+    actor_obj = actor if getattr(actor, "pk", None) else None
+    return AuditEntry(
+        seq=seq,
+        at=at,
+        actor=actor_obj,
+        actor_name=actor.get_username() if actor_obj else str(actor or "system"),
+        action=spec["action"],
+        object_type=spec["object_type"],
+        object_id=str(spec.get("object_id", "")),
+        household_id=spec.get("household_id"),
+        region_code=spec.get("region_code", ""),
+        before=spec.get("before"),
+        after=spec.get("after"),
+        reason=spec.get("reason", ""),
+        prev_hash=prev_hash,
+    )
+
+
+_HEAD_SQL = "SELECT pg_advisory_xact_lock(%s); SELECT seq, hash FROM audit_auditentry ORDER BY seq DESC LIMIT 1"
+
+
+def audit_flush_after(sql: str, params: list, then):
+    """Inside `audit_deferred`, on PostgreSQL: one round trip runs `sql` — the caller's last writes, which take
+    their own row locks first — then takes the chain's lock and reads its last link (a statement of its own,
+    so it sees every entry committed before the lock was granted). `then(rows)` gets the rows `sql` returned
+    and may record more entries; the buffer is then appended (one INSERT) and emptied, and what `then`
+    returned is returned. From the lock to the commit the transaction does nothing but that INSERT."""
+    buffer = _local.buffer
+    assert buffer is not None and connection.vendor == "postgresql"
+    with connection.cursor() as cur:
+        cur.execute(sql.rstrip().rstrip(";") + "; " + _HEAD_SQL, [*params, _PG_LOCK_KEY])
+        rows = cur.fetchall()
+        cur.nextset()
+        cur.nextset()
+        last = cur.fetchone()
+    result = then(rows)
+    items, buffer[:] = list(buffer), []
+    _append(items, head=last or (0, GENESIS))
+    return result
+
+
+def _append(items: list[tuple], head: tuple | None = None) -> list[AuditEntry]:
+    """Append (actor, spec) pairs to the chain under its lock: the lock, the last link, one INSERT. `head`:
+    the last link as (seq, hash) when the caller already holds the lock and read it (audit_flush_after)."""
+    if not items:
+        return []
+    # No savepoint of its own: an error here fails the caller's transaction, which is what must happen.
+    with transaction.atomic(savepoint=False):
+        if head is None:
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
+            last = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
+            head = last or (0, GENESIS)
+        seq, prev_hash = head
+        at = timezone.now()
+        rows = []
+        for actor, spec in items:
+            seq += 1
+            entry = _entry(actor, spec, seq=seq, at=at, prev_hash=prev_hash)
+            entry.hash = _digest(prev_hash, entry)
+            prev_hash = entry.hash
+            rows.append(entry)
+        if len(rows) == 1:
+            rows[0].save(force_insert=True)
+        else:
+            AuditEntry.objects.bulk_create(rows, batch_size=1000)
+        return rows
 
 
 @dataclass
@@ -111,37 +205,7 @@ def audit_record_many(*, actor, entries: list[dict]) -> int:
     """Append many entries at once, chained exactly as `audit_record` chains one (same lock, same
     digest). Each dict holds the keyword arguments of `audit_record` except `actor`. For imports of
     thousands of records, where one INSERT per entry would dominate the time."""
-    if not entries:
-        return 0
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-        last = AuditEntry.objects.order_by("-seq").values("seq", "hash").first()
-        prev_hash, seq = (last["hash"], last["seq"]) if last else (GENESIS, 0)
-        at = timezone.now()
-        actor_obj = actor if getattr(actor, "pk", None) else None
-        actor_name = actor.get_username() if actor_obj else str(actor or "system")
-        rows = []
-        for spec in entries:
-            seq += 1
-            entry = AuditEntry(
-                seq=seq,
-                at=at,
-                actor=actor_obj,
-                actor_name=actor_name,
-                action=spec["action"],
-                object_type=spec["object_type"],
-                object_id=str(spec.get("object_id", "")),
-                household_id=spec.get("household_id"),
-                region_code=spec.get("region_code", ""),
-                before=spec.get("before"),
-                after=spec.get("after"),
-                reason=spec.get("reason", ""),
-                prev_hash=prev_hash,
-            )
-            entry.hash = _digest(prev_hash, entry)
-            prev_hash = entry.hash
-            rows.append(entry)
-        AuditEntry.objects.bulk_create(rows, batch_size=1000)
-        return len(rows)
+    if getattr(_local, "buffer", None) is not None:
+        _local.buffer.extend((actor, spec) for spec in entries)
+        return len(entries)
+    return len(_append([(actor, spec) for spec in entries]))

@@ -124,6 +124,12 @@ class FundAccount(models.Model):
     named_for = models.ForeignKey(
         Donor, verbose_name=_("named for"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Running totals for tracing (docs/funds.md, "Tracing a gift"): every fen ever credited in (gifts to a
+    # fund, allocations into a budget) and ever paid out (allocations out of a fund, payments from a
+    # budget), reversed or not. Raised under the account's row lock as each movement is written, which then
+    # carries the total before it; never lowered.
+    inflow_fen = models.BigIntegerField(default=0, editable=False)
+    outflow_fen = models.BigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -254,11 +260,15 @@ class Donation(models.Model):
     received_on = models.DateField(_("received on"))
     receipt_declined = models.BooleanField(_("receipt declined"), default=False)
     entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="donation")
+    # The account's inflow before this gift (FundAccount.inflow_fen when it was recorded): where the gift
+    # lies among the account's gifts laid end to end. Written once, at insert.
+    cum_before_fen = models.BigIntegerField(editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("donation")
         verbose_name_plural = _("donations")
+        indexes = [models.Index(fields=["account", "cum_before_fen"], name="funds_donation_cum")]
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="funds_donation_positive"),
             models.UniqueConstraint(
@@ -284,8 +294,16 @@ class Allocation(models.Model):
     from_account = models.ForeignKey(FundAccount, on_delete=models.PROTECT, related_name="allocations_out")
     to_account = models.ForeignKey(FundAccount, on_delete=models.PROTECT, related_name="allocations_in")
     amount_fen = models.BigIntegerField(_("amount (fen)"))
+    # Running totals written once, at insert: the fund's outflow before this allocation, and the budget's
+    # inflow before it.
+    out_cum_before_fen = models.BigIntegerField(editable=False)
+    in_cum_before_fen = models.BigIntegerField(editable=False)
 
     class Meta:
+        indexes = [
+            models.Index(fields=["from_account", "out_cum_before_fen"], name="funds_allocation_out_cum"),
+            models.Index(fields=["to_account", "in_cum_before_fen"], name="funds_allocation_in_cum"),
+        ]
         constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="funds_allocation_positive")]
 
 
@@ -298,8 +316,11 @@ class Disbursement(models.Model):
     household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="+")
     amount_fen = models.BigIntegerField(_("amount (fen)"))
     source = models.CharField(_("source"), max_length=60, blank=True, default="")
+    # The budget's outflow before this payment (a running total written once, at insert).
+    cum_before_fen = models.BigIntegerField(editable=False)
 
     class Meta:
+        indexes = [models.Index(fields=["account", "cum_before_fen"], name="funds_disbursement_cum")]
         constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="funds_disbursement_positive")]
 
 

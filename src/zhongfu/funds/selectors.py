@@ -9,7 +9,8 @@ entry that was reversed, and its reversal, take no part, as if neither had happe
 
 from collections import defaultdict
 
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from zhongfu.accounts.models import Unit
 from zhongfu.accounts.roles import Role
@@ -83,38 +84,92 @@ def _refunded(donation_ids) -> dict[int, int]:
     )
 
 
-def _gift_span(donation: Donation) -> tuple[int, int]:
-    """Where the gift lies among its fund's live gifts laid end to end: [start, end) in fen."""
-    if Donation.objects.filter(pk=donation.pk, entry__reversed_by__isnull=False).exists():
+def _reversed_entry_ids() -> set[int]:
+    """The ids of every entry that was reversed: few (a correction is rare), read through the unique index
+    on `reverses`."""
+    return set(LedgerEntry.objects.filter(reverses__isnull=False).values_list("reverses_id", flat=True))
+
+
+def _fund_removals(account_id: int, reversed_ids: set[int]) -> list[tuple[int, int, int]]:
+    """What was taken out of a fund's gifts where they lie, as (gift's running total, fen, gift id): whole
+    gifts that were reversed, and live refunds."""
+    removals = list(
+        Donation.objects.filter(account_id=account_id, entry_id__in=reversed_ids).values_list(
+            "cum_before_fen", "amount_fen", "pk"
+        )
+    )
+    removals += (
+        Refund.objects.filter(donation__account_id=account_id)
+        .exclude(entry_id__in=reversed_ids)
+        .values_list("donation__cum_before_fen", "amount_fen", "donation_id")
+    )
+    return removals
+
+
+def _gift_span(donation: Donation, reversed_ids: set[int] | None = None) -> tuple[int, int]:
+    """Where the gift lies among its fund's live gifts laid end to end: [start, end) in fen. Its running
+    total, less what was removed before it (reversed gifts, live refunds of earlier gifts)."""
+    reversed_ids = _reversed_entry_ids() if reversed_ids is None else reversed_ids
+    if donation.entry_id in reversed_ids:
         return 0, 0
-    earlier = Donation.objects.filter(_LIVE, account_id=donation.account_id, entry_id__lt=donation.entry_id)
-    given = earlier.aggregate(s=Sum("amount_fen"))["s"] or 0
-    refunded = Refund.objects.filter(_LIVE, donation__in=earlier.values("pk")).aggregate(s=Sum("amount_fen"))["s"] or 0
-    start = given - refunded
-    return start, start + donation.amount_fen - _refunded([donation.pk]).get(donation.pk, 0)
+    removed_before, own_refunds = 0, 0
+    for cum, fen, gift_id in _fund_removals(donation.account_id, reversed_ids):
+        if gift_id == donation.pk:
+            own_refunds += fen
+        elif cum < donation.cum_before_fen:
+            removed_before += fen
+    start = donation.cum_before_fen - removed_before
+    return start, start + donation.amount_fen - own_refunds
 
 
-def _allocated_out(account_id: int) -> int:
-    return Allocation.objects.filter(_LIVE, from_account_id=account_id).aggregate(s=Sum("amount_fen"))["s"] or 0
+def _live_total_out(account_id: int, reversed_ids: set[int]) -> int:
+    """What live allocations took out of a fund: its running total less the reversed allocations."""
+    total = FundAccount.objects.filter(pk=account_id).values_list("outflow_fen", flat=True).first() or 0
+    reversed_out = Allocation.objects.filter(from_account_id=account_id, entry_id__in=reversed_ids).aggregate(
+        s=Sum("amount_fen")
+    )["s"]
+    return total - (reversed_out or 0)
 
 
 def donation_unallocated_fen(donation: Donation) -> int:
     """What of the gift is still in its fund, not yet allocated under first in, first out."""
-    start, end = _gift_span(donation)
-    return max(0, end - max(start, _allocated_out(donation.account_id)))
+    reversed_ids = _reversed_entry_ids()
+    start, end = _gift_span(donation, reversed_ids)
+    return max(0, end - max(start, _live_total_out(donation.account_id, reversed_ids)))
 
 
-def _overlaps(span: tuple[int, int], pieces):
-    """Yield (piece, lo, hi) for each piece (laid end to end, as (obj, amount)) overlapping span."""
-    lo, hi = span
-    position = 0
-    for obj, amount in pieces:
-        if position >= hi:
+def _correction(reversed_rows: list[tuple[int, int]], cum: int) -> int:
+    """Fen of reversed rows lying before running total `cum` in the same sequence."""
+    return sum(fen for at, fen in reversed_rows if at < cum)
+
+
+def _laid(rows, cum_field: str, span: tuple[int, int], reversed_ids: set[int]):
+    """Yield (row, lo, hi) for each live row of a sequence (an account's allocations or payments, in the order
+    of their running total `cum_field`) overlapping the live span [start, end); lo and hi are offsets inside
+    the row, as in the summing rule. A live position is the running total less the reversed rows before it;
+    the rows looked at are found by a range scan of the (account, running total) index."""
+    start, end = span
+    if start >= end:
+        return
+    reversed_rows = sorted(rows.filter(entry_id__in=reversed_ids).values_list(cum_field, "amount_fen"))
+    # The row holding raw position `start` (live positions never exceed raw ones), and every later row up to
+    # the end of the span shifted by all the reversed fen.
+    first = Coalesce(
+        Subquery(rows.filter(**{f"{cum_field}__lte": start}).order_by(f"-{cum_field}").values(cum_field)[:1]),
+        Value(0),
+    )
+    bound = end + sum(fen for _at, fen in reversed_rows)
+    candidates = rows.filter(**{f"{cum_field}__gte": first, f"{cum_field}__lt": bound}).order_by(cum_field)
+    for row in candidates:
+        if row.entry_id in reversed_ids:
+            continue
+        cum = getattr(row, cum_field)
+        position = cum - _correction(reversed_rows, cum)
+        if position >= end:
             break
-        a, b = max(lo, position), min(hi, position + amount)
+        a, b = max(start, position), min(end, position + row.amount_fen)
         if a < b:
-            yield obj, a - position, b - position
-        position += amount
+            yield row, a - position, b - position
 
 
 def _recipient(household) -> dict:
@@ -132,11 +187,12 @@ def _recipient(household) -> dict:
 
 def trace_donation(donation: Donation) -> dict:
     """The allocations and disbursements a gift funded, in fen, recipients masked (see the module's rule)."""
-    start, end = _gift_span(donation)
-    allocations = Allocation.objects.filter(_LIVE, from_account_id=donation.account_id).order_by("entry_id")
-    funded = list(_overlaps((start, end), ((a, a.amount_fen) for a in allocations.iterator())))
+    reversed_ids = _reversed_entry_ids()
+    start, end = _gift_span(donation, reversed_ids)
+    allocations = Allocation.objects.filter(from_account_id=donation.account_id).select_related("to_account", "entry")
     out_allocations, out_disbursements = [], []
-    for allocation, lo, hi in funded:
+    budgets: dict[int, list] = {}  # budget → its reversed allocations in, (running total, fen)
+    for allocation, lo, hi in _laid(allocations, "out_cum_before_fen", (start, end), reversed_ids):
         out_allocations.append(
             {
                 "allocation_id": allocation.pk,
@@ -146,18 +202,16 @@ def trace_donation(donation: Donation) -> dict:
             }
         )
         # Where this allocation lies in its budget, and so which fen of the budget this gift paid for.
-        before = (
-            Allocation.objects.filter(
-                _LIVE, to_account_id=allocation.to_account_id, entry_id__lt=allocation.entry_id
-            ).aggregate(s=Sum("amount_fen"))["s"]
-            or 0
-        )
-        paid = (
-            Disbursement.objects.filter(_LIVE, account_id=allocation.to_account_id)
-            .select_related("household__region", "entry")
-            .order_by("entry_id")
-        )
-        for disbursement, a, b in _overlaps((before + lo, before + hi), ((d, d.amount_fen) for d in paid)):
+        budget = allocation.to_account_id
+        if budget not in budgets:
+            budgets[budget] = sorted(
+                Allocation.objects.filter(to_account_id=budget, entry_id__in=reversed_ids).values_list(
+                    "in_cum_before_fen", "amount_fen"
+                )
+            )
+        before = allocation.in_cum_before_fen - _correction(budgets[budget], allocation.in_cum_before_fen)
+        paid = Disbursement.objects.filter(account_id=budget).select_related("household__region", "entry")
+        for disbursement, a, b in _laid(paid, "cum_before_fen", (before + lo, before + hi), reversed_ids):
             out_disbursements.append(
                 {
                     "disbursement_id": disbursement.pk,
