@@ -7,6 +7,10 @@ What counts as aid is what the system itself paid out, from the sources the warn
 - "payments": a paid line of a monthly payment roll (a case's benefit: 低保, 特困…), dated by its month, the unit
   being the policy's responsible unit. Suspended and terminated enrolments are never on a roll.
 
+Benefits on the payment rolls alone never make a candidate (`duplicate_aid_not_alone`): the rolls pay the
+catalogue's policies, whose exclusions and precedence already decide how they combine (低保 with a disability
+allowance is two units by design). What the catalogue does not see is a unit's fund paying beside them.
+
 A unit is a unit whichever source names it: `duplicate_aid_same_unit` maps a fund-holding unit's code to the
 responsible-unit code of the policies it pays, so civil affairs paying 低保 and disbursing from its own fund is
 one unit. Two payments by one unit are its own business (a monthly benefit), never a candidate.
@@ -150,7 +154,11 @@ def duplicate_aid_candidates(households, as_of: dt.date, config) -> pl.DataFrame
     """One candidate (COLUMNS) per household in `households` paid by at least the configured number of distinct
     units within the window ending on `as_of`; the explanation lists each payment: unit, date, amount."""
     start = window_start(as_of, config)
-    frames = [SOURCES[name](households, start, as_of) for name in config.duplicate_aid_sources if name in SOURCES]
+    frames = [
+        SOURCES[name](households, start, as_of).with_columns(source=pl.lit(name))
+        for name in config.duplicate_aid_sources
+        if name in SOURCES
+    ]
     if not frames:
         return pl.DataFrame(schema=SCHEMA)
     paid = (
@@ -164,8 +172,13 @@ def duplicate_aid_candidates(households, as_of: dt.date, config) -> pl.DataFrame
     )
     units = (
         paid.group_by("household_id")
-        .agg(units=pl.col("unit_key").n_unique(), total=pl.col("amount").sum(), payments=pl.len())
-        .filter(pl.col("units") >= config.duplicate_aid_min_units)
+        .agg(
+            units=pl.col("unit_key").n_unique(),
+            total=pl.col("amount").sum(),
+            payments=pl.len(),
+            beyond=(~pl.col("source").is_in(list(config.duplicate_aid_not_alone))).any(),
+        )
+        .filter((pl.col("units") >= config.duplicate_aid_min_units) & pl.col("beyond"))
     )
     limit = config.duplicate_aid_max_lines
     lines = (

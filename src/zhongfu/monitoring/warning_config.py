@@ -26,6 +26,9 @@ class WarningConfig:
     duplicate_aid_window_days: int
     duplicate_aid_min_units: int
     duplicate_aid_sources: tuple[str, ...]
+    # Sources whose payments alone never make a candidate: the payment rolls pay the catalogue's policies, whose
+    # exclusions and precedence already decide how they combine; at least one payment must come from elsewhere.
+    duplicate_aid_not_alone: tuple[str, ...]
     # Codes that name the same unit in both sources (funds use accounts.Unit codes, payment lines the policy's
     # responsible unit): a bureau paying 低保 and disbursing from its own fund is one unit, not two.
     duplicate_aid_same_unit: dict[str, str]
@@ -60,6 +63,7 @@ VERSIONS: tuple[WarningConfig, ...] = (
         duplicate_aid_window_days=90,
         duplicate_aid_min_units=2,
         duplicate_aid_sources=("funds", "payments"),
+        duplicate_aid_not_alone=("payments",),
         duplicate_aid_same_unit={
             "civil-affairs": "civil_affairs",
             "trade-union": "trade_union",

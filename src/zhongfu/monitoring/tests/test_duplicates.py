@@ -153,7 +153,7 @@ def poor(make_household):
 
 
 def test_a_benefit_paid_by_a_roll_and_a_fund_from_another_unit(make_household, pay, users):
-    other_unit, same_unit, failed = poor(make_household), poor(make_household), poor(make_household)
+    other_unit, same_unit, failed, rolls_only = (poor(make_household) for _ in range(4))
     line = _enrol_and_pay(other_unit, users)
     assert line.unit == "civil_affairs"
     pay("trade-union", other_unit, 500, TODAY)
@@ -163,6 +163,26 @@ def test_a_benefit_paid_by_a_roll_and_a_fund_from_another_unit(make_household, p
     # A line the bank did not pay is not aid.
     PaymentLine.objects.filter(pk=_enrol_and_pay(failed, users).pk).update(status=LineStatus.FAILED)
     pay("red-cross", failed, 500, TODAY)
+    # Benefits on the rolls alone combine as the catalogue says (低保 and a disability allowance: two units by
+    # design), never a candidate.
+    first = _enrol_and_pay(rolls_only, users)
+    last_month = (TODAY.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    roll = PaymentRoll.objects.create(
+        number="R-prev", month=last_month, region_prefix="3301", prepared_by=first.roll.prepared_by
+    )
+    PaymentLine.objects.create(
+        roll=roll,
+        seq=1,
+        month=last_month,
+        case=first.case,
+        household=rolls_only,
+        region_code=rolls_only.region_id,
+        policy_code="disability_living_allowance",
+        period="monthly",
+        unit="disabled_federation",
+        amount_fen=50_000,
+        status=LineStatus.PAID,
+    )
 
     found = candidates()
     assert set(found) == {other_unit.pk}
