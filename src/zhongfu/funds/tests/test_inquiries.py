@@ -4,6 +4,7 @@ and only through it; an answer carrying a recipient's personal data is refused; 
 unit's bookkeepers once a day; unit scope and permissions."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.conf import settings
@@ -128,14 +129,24 @@ def test_a_donor_asks_and_reads_the_answer_only_through_the_signed_link(keeper, 
     answer = "您的捐款已拨付春风助学，资助了张*同学的学费。"
     officer = _client(keeper)
     assert officer.post(f"/funds/inquiries/{inquiry.pk}/", {"answer": answer}).status_code == 302
+    answered_page = officer.get(f"/funds/inquiries/{inquiry.pk}/").content.decode()
+    assert 'data-testid="answer-text"' in answered_page and 'data-testid="answer-form"' not in answered_page
+    assert officer.get(f"/funds/units/{unit.pk}/inquiries/new/?donation={gift.pk}").status_code == 200
     text = donor.get(f"/funds/trace/{token}/").content.decode()
     assert answer in text and 'data-testid="inquiry-answer"' in text
     # The officers' trace page (not the link) is not where donors ask.
     assert 'data-testid="ask-form"' not in officer.get(f"/funds/donations/{gift.pk}/trace/").content.decode()
     with pytest.raises(InvalidInput, match="already answered"):
         inquiries.inquiry_answer(actor=keeper, inquiry=inquiry, answer="再次回答一遍。")
+    # The form on the trace page carries its CSRF token, as a real browser needs it.
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(f"/funds/trace/{token}/").content.decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    url = f"/funds/trace/{token}/ask/"
+    assert browser.post(url, {"question": "善款何时用完？"}).status_code == 403
+    assert browser.post(url, {"question": "善款何时用完？", "csrfmiddlewaretoken": csrf}).status_code == 302
     # A flood of open questions from one link is held back.
-    for _n in range(inquiries.MAX_OPEN_ONLINE):
+    for _n in range(inquiries.MAX_OPEN_ONLINE - 1):
         inquiries.inquiry_ask(donation=gift, question="还有一个问题。")
     with pytest.raises(InvalidInput, match="waiting for an answer"):
         inquiries.inquiry_ask(donation=gift, question="还有一个问题。")

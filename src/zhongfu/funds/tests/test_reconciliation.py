@@ -186,7 +186,11 @@ def test_manual_match_explain_reopen_and_record_a_gift(keeper, unit, bank, day):
     summary = reconciliation.statement_summary(statement)
     assert summary["counts"] == {"matched": 3, "unmatched": 0, "explained": 1}
     assert summary["difference_fen"] == -200  # the fee is explained, not booked: the difference stays visible
+    page = _client(keeper).get(f"/funds/statement-lines/{a.pk}/").content.decode()
+    assert 'data-testid="reopen"' in page and 'data-testid="match-form"' not in page
     reconciliation.line_reopen(actor=keeper, line=a, reason="wrong twin")
+    page = _client(keeper).get(f"/funds/statement-lines/{a.pk}/").content.decode()
+    assert 'data-testid="match-form"' in page and 'data-testid="reopen"' not in page
     a.refresh_from_db()
     assert (a.status, a.ledger_line_id) == ("unmatched", None)
     actions = set(AuditEntry.objects.filter(object_type="bank_statement_line").values_list("action", flat=True))
