@@ -247,3 +247,36 @@ def dashboard(request):
         return response
     context = {"figures": figures, "chart": selectors.dashboard_chart(figures)}
     return render(request, "monitoring/dashboard.html", context)
+
+
+@login_required
+def feedback(request):
+    """Warnings closed as "data wrong", per feed: what goes back to the departments (page or xlsx)."""
+    from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+
+    from zhongfu.feeds.schemas import FEEDS, SCHEMAS
+
+    from . import feedback as data_feedback
+
+    feed = request.GET.get("feed", "")
+    feed = feed if feed in FEEDS else ""
+    try:
+        warnings = data_feedback.feedback_for_user(user=request.user, feed=feed)
+        counts = data_feedback.feedback_counts(user=request.user)
+    except DomainError:
+        raise DjangoPermissionDenied from None
+    if request.GET.get("format") == "xlsx":
+        content = data_feedback.feedback_xlsx(data_feedback.feedback_rows(warnings, language()))
+        response = HttpResponse(
+            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = f'attachment; filename="data-feedback-{feed or "all"}.xlsx"'
+        return response
+    page = paginate(request, warnings)
+    context = {
+        "feed": feed,
+        "feeds": [(s.key, s.name, counts.get(s.key, 0)) for s in SCHEMAS],
+        "page": page,
+        "rows": data_feedback.feedback_rows(page, language()),
+    }
+    return render(request, "monitoring/feedback.html", context)
