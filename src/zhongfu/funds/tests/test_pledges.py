@@ -306,3 +306,34 @@ def test_pages_are_for_bookkeepers_of_the_unit(keeper, unit, donor, other_keeper
     instruction.refresh_from_db()
     assert batch_pledge.status == PledgeStatus.OPEN and instruction.status == RecurringStatus.ACTIVE
     assert _client(users[Role.CITY_ADMIN]).get(urls[0]).status_code == 200
+
+
+def test_the_pages_render_in_chinese_with_data(keeper, unit, donor, education, today):
+    fund, _budget = education
+    pledge = pledges.pledge_create(
+        actor=keeper,
+        unit=unit,
+        donor=donor,
+        amount_fen=2000,
+        pledged_on=today - dt.timedelta(days=5),
+        account=fund,
+        instalments=[(today - dt.timedelta(days=1), 1000), (today + dt.timedelta(days=9), 1000)],
+    )
+    instruction = pledges.recurring_create(
+        actor=keeper, unit=unit, amount_fen=100, day_of_month=1, starts_on=today.replace(day=1), donor_name="甲"
+    )
+    pledges.recurring_charges_make(today=today)
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    client.force_login(keeper)
+    pledge_list = client.get(f"/funds/units/{unit.pk}/pledges/").content.decode()
+    assert "王芳" in pledge_list and "20.00" in pledge_list
+    assert "逾期" in pledge_list or "overdue" in pledge_list
+    assert client.get(f"/funds/pledges/{pledge.pk}/").status_code == 200
+    detail = client.get(f"/funds/recurring/{instruction.pk}/").content.decode()
+    assert today.strftime("%Y-%m") in detail
+    assert client.get(f"/funds/units/{unit.pk}/recurring/").status_code == 200
+    # "More rows" keeps what was typed and adds rows.
+    grid = client.post(f"/funds/units/{unit.pk}/batches/entry/", {"rows": "2", "more": "1", "r0-donor_name": "韩梅"})
+    text = grid.content.decode()
+    assert grid.status_code == 200 and 'value="韩梅"' in text and 'name="r9-amount"' in text
