@@ -42,3 +42,8 @@ class Command(BaseCommand):
         from zhongfu.payments.demo import demo_payments_generate
 
         self.stdout.write(demo_payments_generate(seed)["message"])
+        from zhongfu.funds.demo import demo_funds_generate
+        from zhongfu.monitoring.demo import demo_monitoring_generate
+
+        self.stdout.write(demo_funds_generate(seed)["message"])
+        self.stdout.write(demo_monitoring_generate(seed)["message"])
