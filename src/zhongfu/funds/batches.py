@@ -16,7 +16,7 @@ import io
 import json
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import python_calamine
 import xlsxwriter
@@ -32,8 +32,19 @@ from zhongfu.audit.services import audit_record
 from zhongfu.common.errors import InvalidInput, NotFound
 from zhongfu.common.identifiers import validate_uscc
 
-from . import selectors, services
-from .models import AccountKind, Channel, Donation, Donor, DonorKind, GiftBatch, GiftBatchItem, Period
+from . import pledges, selectors, services
+from .models import (
+    AccountKind,
+    Channel,
+    Donation,
+    Donor,
+    DonorKind,
+    GiftBatch,
+    GiftBatchItem,
+    Period,
+    Pledge,
+    PledgeStatus,
+)
 
 MAX_ROWS = 5_000  # gifts in one batch; more is refused with a message to split the file
 MAX_UNPACKED_RATIO = 10  # a workbook (zip) may unpack to at most this multiple of the upload limit
@@ -86,6 +97,12 @@ COLUMNS = (
         _("no: the donor declines a receipt; empty or yes: one is issued."),
         10,
         ("yes", "no"),
+    ),
+    Column(
+        "pledge",
+        _h("pledge no."),
+        _("Optional: the number of the pledge this gift pays; the donor and the fund are then the pledge's."),
+        10,
     ),
 )
 _BY_KEY = {c.key: c for c in COLUMNS}
@@ -227,7 +244,7 @@ class _Gift:
     receipt: bool
     donor: dict | None  # the fields of donor_register, or None: an anonymous gift without a donor
     existing_donor_id: int | None = None
-    extra: dict = field(default_factory=dict)
+    pledge_id: int | None = None
 
 
 def _yes_no(text: str, *, default: bool) -> bool:
@@ -271,6 +288,10 @@ class _Checker:
         self.locked = set(Period.objects.filter(unit=unit, locked=True).values_list("month", flat=True))
         self.errors: list[dict] = []
         self.references: dict[str, int] = {}
+        self.pledges = {
+            str(p.pk): p
+            for p in Pledge.objects.filter(unit=unit, status=PledgeStatus.OPEN).select_related("donor", "account")
+        }
 
     def fault(self, row: int, key: str, message) -> None:
         self.errors.append(_error(row, _BY_KEY[key], message))
@@ -290,9 +311,26 @@ class _Checker:
             except ValueError:
                 self.fault(row, key, _("Write yes or no."))
                 flags[key] = default
-        donor = self._donor(row, cells, flags)
+        pledge = self._pledge(row, cells.get("pledge", ""))
+        if cells.get("pledge") and not cells.get("donor_name"):
+            donor = None  # the pledge's donor (an unknown pledge is the row's fault, not a missing donor)
+        else:
+            donor = self._donor(row, cells, flags)
         reference = self._reference(row, cells.get("bank_reference", ""), channel)
         account = self._account(row, cells.get("account", ""), cells.get("restriction", ""))
+        if pledge is not None:
+            if donor is not None and donor["name"] != pledge.donor.name and donor["uscc"] != pledge.donor.uscc:
+                self.fault(
+                    row, "donor_name", _("Pledge %(n)s is %(donor)s's.") % {"n": pledge.pk, "donor": pledge.donor.name}
+                )
+            if account is None and not cells.get("account"):
+                account = pledge.account  # the pledge's fund
+            elif account is not None and account.pk != pledge.account_id:
+                self.fault(
+                    row,
+                    "account",
+                    _("Pledge %(n)s is to the fund %(code)s.") % {"n": pledge.pk, "code": pledge.account.code},
+                )
         if len(self.errors) > n:
             return None
         return _Gift(
@@ -303,8 +341,18 @@ class _Checker:
             bank_reference=reference,
             account_id=account.pk if account else None,
             receipt=flags["receipt"],
-            donor=donor,
+            donor=None if pledge is not None else donor,
+            existing_donor_id=pledge.donor_id if pledge is not None else None,
+            pledge_id=pledge.pk if pledge is not None else None,
         )
+
+    def _pledge(self, row, text):
+        if not text:
+            return None
+        pledge = self.pledges.get(text.removeprefix("#").strip())
+        if pledge is None:
+            self.fault(row, "pledge", _("The unit has no open pledge numbered %(n)s.") % {"n": text[:20]})
+        return pledge
 
     def _date(self, row, text):
         if not text:
@@ -521,11 +569,13 @@ def _write(*, actor, unit: Unit, name: str, sha256: str, gifts: list[_Gift]) -> 
     )
     accounts = {a.pk: a for a in selectors.gift_accounts(unit)}
     donors: dict[str, Donor] = {}  # organisations registered by an earlier row of this batch
+    known: dict[int, Donor] = {}
     items = []
     for g in gifts:
         donor, new_donor = None, None
         if g.existing_donor_id:
-            donor = Donor.objects.get(pk=g.existing_donor_id)
+            donor = known.get(g.existing_donor_id) or Donor.objects.get(pk=g.existing_donor_id)
+            known[donor.pk] = donor
         elif g.donor and g.donor["uscc"] in donors:
             donor = donors[g.donor["uscc"]]
         elif g.donor:
@@ -546,9 +596,12 @@ def _write(*, actor, unit: Unit, name: str, sha256: str, gifts: list[_Gift]) -> 
             )
             if g.receipt:
                 services.receipt_issue(actor=actor, donation=donation)
+            if g.pledge_id:
+                pledges.pledge_link_gift(actor=actor, pledge=Pledge(pk=g.pledge_id, unit=unit), donation=donation)
         except InvalidInput as e:
             # Checked above; only a change made meanwhile (a period locked, a transfer recorded) gets here.
-            column = _BY_KEY.get({"received_on": "date", "amount_fen": "amount"}.get(e.field or "", e.field or ""))
+            fields = {"received_on": "date", "amount_fen": "amount", "donation": "pledge"}
+            column = _BY_KEY.get(fields.get(e.field or "", e.field or ""))
             raise GiftBatchRejected([_error(g.row, column or "", e)]) from None
         if new_donor and new_donor["uscc"]:
             donors[new_donor["uscc"]] = donation.donor

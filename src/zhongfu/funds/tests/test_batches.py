@@ -199,3 +199,26 @@ def test_only_bookkeepers_load_batches(unit, users, today, education):
             actor=users[Role.STREET_CASEWORKER], unit=unit, name="g.csv", content=_csv(_rows(today))
         )
     assert not Donation.objects.exists()
+
+
+def test_a_row_may_pay_a_pledge(keeper, unit, education, today):
+    from zhongfu.funds import pledges
+
+    fund, _budget = education
+    company = services.donor_register(actor=keeper, kind="organisation", name="杭州春风科技有限公司", uscc=uscc())
+    pledge = pledges.pledge_create(
+        actor=keeper, unit=unit, donor=company, amount_fen=1_000_000, pledged_on=today, account=fund
+    )
+    header = ["date", "amount", "channel", "bank_reference", "account", "pledge"]
+    wrong = [
+        [today.isoformat(), "4000", "transfer", "P-1", "", "999"],
+        [today.isoformat(), "4000", "transfer", "P-2", "general", str(pledge.pk)],
+    ]
+    with pytest.raises(batches.GiftBatchRejected) as e:
+        batches.gift_batch_load_file(actor=keeper, unit=unit, name="p.csv", content=_csv(wrong, header))
+    assert [(f["row"], f["column"]) for f in e.value.errors] == [(2, "pledge no."), (3, "fund account code")]
+    good = [[today.isoformat(), "4000", "transfer", "P-1", "", str(pledge.pk)]]
+    batch = batches.gift_batch_load_file(actor=keeper, unit=unit, name="p.csv", content=_csv(good, header))
+    donation = batch.items.get().donation
+    assert donation.donor == company and donation.account == fund and donation.receipts.count() == 1
+    assert pledges.pledge_figures(pledge)["received_fen"] == 400_000
