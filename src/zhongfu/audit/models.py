@@ -100,4 +100,10 @@ OBJECT_TYPE_LABELS = {
     "payment_order": _("payment order"),
     "drive": _("fundraising drive"),
     "disclosure_note": _("correction note"),
+    "gift_batch": _("gift batch"),
+    "pledge": _("pledge"),
+    "recurring_gift": _("recurring gift"),
+    "bank_statement": _("bank statement"),
+    "bank_statement_line": _("bank statement line"),
+    "donor_inquiry": _("donor inquiry"),
 }

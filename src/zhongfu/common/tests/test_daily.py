@@ -30,5 +30,6 @@ def test_daily_generates_reviews_and_reminds_once(make_household, users):
     first = _daily()
     told = Notification.objects.filter(kind="case_overdue").count()
     assert "reviews created" in first and told > 0 and f"{told} overdue" in first
+    assert "recurring gifts: 0 payment orders made" in first  # the funds jobs run too
     second = _daily()
     assert "0 overdue" in second and Notification.objects.filter(kind="case_overdue").count() == told
