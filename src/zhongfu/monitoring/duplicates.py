@@ -22,6 +22,7 @@ import datetime as dt
 import string
 
 import polars as pl
+from django.db.models import Q
 from django.utils import translation
 
 from .models import WarningKind
@@ -68,17 +69,18 @@ def window_start(as_of: dt.date, config) -> dt.date:
     return as_of - dt.timedelta(days=config.duplicate_aid_window_days - 1)
 
 
-def _funds_rows(households, start: dt.date, end: dt.date) -> pl.DataFrame:
-    """The units' disbursements in the window that no reversal undid (one query)."""
+def _funds_paid(start: dt.date, end: dt.date):
+    """The units' disbursements in the window that no reversal undid."""
     from zhongfu.funds.models import Disbursement
 
+    return Disbursement.objects.filter(entry__date__gte=start, entry__date__lte=end, entry__reversed_by__isnull=True)
+
+
+def _funds_rows(households, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """The disbursements of `households` in the window (one query)."""
     rows = (
-        Disbursement.objects.filter(
-            household_id__in=households.values("pk"),
-            entry__date__gte=start,
-            entry__date__lte=end,
-            entry__reversed_by__isnull=True,
-        )
+        _funds_paid(start, end)
+        .filter(household_id__in=households.values("pk"))
         .values_list(
             "household_id",
             "entry__unit__code",
@@ -94,20 +96,22 @@ def _funds_rows(households, start: dt.date, end: dt.date) -> pl.DataFrame:
     return pl.DataFrame(list(rows), schema=ROW_SCHEMA, orient="row")
 
 
-def _payment_rows(households, start: dt.date, end: dt.date) -> pl.DataFrame:
-    """The paid lines of the payment rolls for the months the window touches (one query), with the policy's
-    responsible unit and the policy's name in both languages."""
-    from zhongfu.common.templatetags.zhongfu import UNIT_LABELS
+def _payments_paid(start: dt.date, end: dt.date):
+    """The paid lines of the payment rolls for the months the window touches."""
     from zhongfu.payments.models import LineStatus, PaymentLine
+
+    return PaymentLine.objects.filter(status=LineStatus.PAID, month__gte=start.replace(day=1), month__lte=end)
+
+
+def _payment_rows(households, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """The paid lines of `households` (one query), with the policy's responsible unit and the policy's name in
+    both languages."""
+    from zhongfu.common.templatetags.zhongfu import UNIT_LABELS
     from zhongfu.policies import selectors as policy_selectors
 
     rows = (
-        PaymentLine.objects.filter(
-            household_id__in=households.values("pk"),
-            status=LineStatus.PAID,
-            month__gte=start.replace(day=1),
-            month__lte=end,
-        )
+        _payments_paid(start, end)
+        .filter(household_id__in=households.values("pk"))
         .values_list("household_id", "unit", "month", "amount_fen", "policy_code")
         .order_by()
     )
@@ -147,17 +151,26 @@ def _payment_rows(households, start: dt.date, end: dt.date) -> pl.DataFrame:
     ).cast(ROW_SCHEMA)
 
 
-SOURCES = {"funds": _funds_rows, "payments": _payment_rows}
+# name: (the rows of some households, every payment of the window — for the households a source may need)
+SOURCES = {"funds": (_funds_rows, _funds_paid), "payments": (_payment_rows, _payments_paid)}
 
 
 def duplicate_aid_candidates(households, as_of: dt.date, config) -> pl.DataFrame:
     """One candidate (COLUMNS) per household in `households` paid by at least the configured number of distinct
     units within the window ending on `as_of`; the explanation lists each payment: unit, date, amount."""
     start = window_start(as_of, config)
+    names = [name for name in config.duplicate_aid_sources if name in SOURCES]
+    others = [name for name in names if name not in config.duplicate_aid_not_alone]
+    # A source that never counts alone is read only for the households some other source paid in the window: the
+    # rolls pay many households every month, the units' funds few.
+    helped_elsewhere = Q(pk__in=[])
+    for name in others:
+        helped_elsewhere |= Q(pk__in=SOURCES[name][1](start, as_of).values("household_id"))
     frames = [
-        SOURCES[name](households, start, as_of).with_columns(source=pl.lit(name))
-        for name in config.duplicate_aid_sources
-        if name in SOURCES
+        SOURCES[name][0](
+            households if name in others else households.filter(helped_elsewhere), start, as_of
+        ).with_columns(source=pl.lit(name))
+        for name in names
     ]
     if not frames:
         return pl.DataFrame(schema=SCHEMA)
