@@ -12,10 +12,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
+from django.db import connections
 from django.db.models import BigIntegerField, Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
+from zhongfu.common.frames import queryset_frame
 from zhongfu.feeds.models import FeedRecord
 from zhongfu.policies.engine.schema import INPUT_TYPES
 from zhongfu.registry.models import Household, Membership
@@ -164,13 +166,18 @@ def _money(key: str):
     return Cast(KT(f"values__{key}"), BigIntegerField())
 
 
-def _windowed_rows(persons, as_of: dt.date) -> list[tuple]:
+def _of(persons) -> Q:
+    """The records of `persons` (a subquery of person ids), or of every matched person (None)."""
+    return Q(person__isnull=False) if persons is None else Q(person_id__in=persons)
+
+
+def _windowed_rows(persons, as_of: dt.date) -> QuerySet:
     """Per person: sums and counts of the records dated in the window (one query over every feed)."""
     start = window_start(as_of)
     medical, emergency = Q(feed="medical_insurance"), Q(feed="emergency")
     public_security = Q(feed="public_security")
-    return list(
-        FeedRecord.objects.filter(person_id__in=persons, date__gt=start, date__lte=as_of)
+    return (
+        FeedRecord.objects.filter(_of(persons), date__gt=start, date__lte=as_of)
         .values("person_id")
         .annotate(
             medical=Sum(_money("out_of_pocket"), filter=medical),
@@ -196,11 +203,11 @@ def _windowed_rows(persons, as_of: dt.date) -> list[tuple]:
     )
 
 
-def _standing_rows(persons, as_of: dt.date) -> list[tuple]:
+def _standing_rows(persons, as_of: dt.date) -> QuerySet:
     """Per person: company roles and vehicles registered up to `as_of` (they stand until the feed says
     otherwise)."""
-    return list(
-        FeedRecord.objects.filter(person_id__in=persons, date__lte=as_of, feed__in=("market_regulation", "vehicles"))
+    return (
+        FeedRecord.objects.filter(_of(persons), date__lte=as_of, feed__in=("market_regulation", "vehicles"))
         .values("person_id")
         .annotate(
             roles=Count("pk", filter=Q(feed="market_regulation")),
@@ -210,34 +217,45 @@ def _standing_rows(persons, as_of: dt.date) -> list[tuple]:
     )
 
 
-def _latest_rows(persons, feed: str, key: str, as_of: dt.date, *, integer: bool = False) -> list[tuple]:
+def _latest_rows(persons, feed: str, key: str, as_of: dt.date, *, integer: bool = False) -> QuerySet:
     """(person_id, value of `key`) of each person's latest record in `feed` dated up to `as_of`: the
-    ordering of feeds' `feed_records_latest` (date, then the later batch), which has no date limit."""
+    ordering of feeds' `feed_records_latest` (date, then the later batch, then the later row), which has no
+    date limit. On PostgreSQL one sorted pass (DISTINCT ON) instead of a subquery per record: the same rows,
+    as the ordering is total (a batch's rows are numbered once, a feed's versions once)."""
+    value = _money(key) if integer else KT(f"values__{key}")
+    records = FeedRecord.objects.filter(_of(persons), feed=feed, date__lte=as_of)
+    if connections[records.db].vendor == "postgresql":
+        return (
+            records.order_by("person_id", "-date", "-batch__version", "-row")
+            .distinct("person_id")
+            .annotate(value=value)
+            .values_list("person_id", "value")
+        )
     newest = (
         FeedRecord.objects.filter(feed=feed, person=OuterRef("person"), date__lte=as_of)
         .order_by("-date", "-batch__version", "-row")
         .values("pk")[:1]
     )
-    value = _money(key) if integer else KT(f"values__{key}")
-    return list(
-        FeedRecord.objects.filter(feed=feed, person_id__in=persons, date__lte=as_of)
-        .filter(pk=Subquery(newest))
-        .annotate(value=value)
-        .values_list("person_id", "value")
-    )
+    return records.filter(pk=Subquery(newest)).annotate(value=value).values_list("person_id", "value")
 
 
-def _frame(rows, schema) -> pl.LazyFrame:
-    return pl.DataFrame(rows, schema=schema, orient="row").lazy()
+def _frame(rows: QuerySet, schema) -> pl.LazyFrame:
+    return queryset_frame(rows, schema).lazy()
 
 
-def signal_inputs_frame(households: QuerySet[Household], *, as_of: dt.date) -> pl.DataFrame:
+def signal_inputs_frame(
+    households: QuerySet[Household], *, as_of: dt.date, every_household: bool = False
+) -> pl.DataFrame:
     """One row per household of `households`: household_id and every input of `INPUTS`, never null (0,
-    false) — a feed that says nothing about a household raises no signal."""
+    false) — a feed that says nothing about a household raises no signal.
+
+    `every_household` (the monitoring run: `households` is every active household): the feed queries read
+    every person's records without matching them against the members first, which costs more than it saves
+    on a whole city; the join with the members below keeps the same records either way."""
     memberships = _memberships(households, as_of)
-    persons = Subquery(memberships.values("person_id"))
+    persons = None if every_household else Subquery(memberships.values("person_id"))
     members = _frame(
-        list(memberships.values_list("household_id", "person_id", "person__deceased_on")),
+        memberships.values_list("household_id", "person_id", "person__deceased_on"),
         {"household_id": pl.Int64, "person_id": pl.Int64, "deceased_on": pl.Date},
     )
     windowed = _frame(
@@ -288,7 +306,7 @@ def signal_inputs_frame(households: QuerySet[Household], *, as_of: dt.date) -> p
         )
     )
     base = _frame(
-        list(households.values_list("id", "assistance_class")),
+        households.values_list("id", "assistance_class"),
         {"household_id": pl.Int64, "assistance_class": pl.Utf8},
     )
     counted = [name for name, dtype in SCHEMA.items() if dtype == pl.Int64 and name != "household_id"]

@@ -91,6 +91,23 @@ def risk_scores_frame(
     return score_plan(model, inputs_frame.lazy(), explain=explain).collect()
 
 
+def risk_scores_explaining_tiers(inputs_frame: pl.DataFrame, *, model: RiskModel) -> pl.DataFrame:
+    """As `risk_scores_frame(explain=True)`, but the explanation (text built per signal and language, the
+    costly part) only for the households that reached a tier; the others' explanations are empty lists — a
+    score below every threshold raises no warning, so nothing shows it."""
+    scores = risk_scores_frame(inputs_frame, model=model, explain=False)
+    tiered = inputs_frame.lazy().join(
+        scores.lazy().filter(pl.col("tier").is_not_null()).select("household_id"), on="household_id", how="semi"
+    )
+    lines = risk_scores_frame(tiered, model=model, explain=True).select(
+        "household_id", *[f"explanation_{language}" for language in LANGUAGES]
+    )
+    empty = pl.lit([], dtype=pl.List(pl.Utf8))
+    return scores.join(lines, on="household_id", how="left", maintain_order="left").with_columns(
+        [pl.col(f"explanation_{language}").fill_null(empty) for language in LANGUAGES]
+    )
+
+
 def risk_scores(
     households, *, as_of: dt.date | None = None, model: RiskModel | None = None, explain: bool = True
 ) -> pl.DataFrame:
