@@ -10,7 +10,9 @@ from django.db.models import Count, Sum
 from django.urls import reverse
 
 from zhongfu.audit.services import audit_verify
+from zhongfu.common.templatetags.zhongfu import yuan
 from zhongfu.funds.demo import DRIVE_CODE, UNION
+from zhongfu.funds.drives import drive_disclosure, honor_wall
 from zhongfu.funds.models import (
     BankStatementLine,
     Disbursement,
@@ -59,16 +61,17 @@ def test_demo_books_and_warnings(client):
     assert [line.memo for line in unmatched] == ["账户管理费"]
     assert sorted(i.is_open for i in Inquiry.objects.all()) == [False, True]
 
-    # The union's public pages show the drive's totals.
+    # The union's public pages show the drive and its totals, to the fen, and its honor wall has names.
     drive = Drive.objects.get(code=DRIVE_CODE, unit__code=UNION)
-    page = client.get(reverse("funds:drive", args=[UNION, DRIVE_CODE]))
-    assert page.status_code == 200
-    from zhongfu.funds.drives import drive_disclosure, honor_wall
-
-    raised = drive_disclosure(drive)
-    assert honor_wall(drive)
-    assert client.get(reverse("funds:disclosure", args=[UNION])).status_code == 200
-    print(raised.keys())
+    figures = drive_disclosure(drive)
+    assert figures["raised_fen"] > figures["allocated_fen"] > figures["spent_fen"] > 0
+    unit_page = client.get(reverse("funds:disclosure", args=[UNION])).content.decode()
+    assert reverse("funds:drive", args=[UNION, DRIVE_CODE]) in unit_page
+    page = client.get(reverse("funds:drive", args=[UNION, DRIVE_CODE])).content.decode()
+    for key in ("raised", "allocated"):
+        assert f'data-testid="total-{key}">{yuan(figures[f"{key}_fen"])}<' in page
+    assert any(row["name"] == "恒远爱心" for row in honor_wall(drive))
+    assert drive.notes.exists()
 
     # Warnings of at least two kinds, some closed with outcomes, one fed back to its department.
     kinds = set(Warning.objects.values_list("kind", flat=True))

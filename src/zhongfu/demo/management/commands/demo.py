@@ -1,3 +1,5 @@
+import time
+
 from django.core.management.base import BaseCommand
 
 from zhongfu.demo.services import demo_city_generate, demo_users_ensure
@@ -45,5 +47,7 @@ class Command(BaseCommand):
         from zhongfu.funds.demo import demo_funds_generate
         from zhongfu.monitoring.demo import demo_monitoring_generate
 
-        self.stdout.write(demo_funds_generate(seed)["message"])
-        self.stdout.write(demo_monitoring_generate(seed)["message"])
+        for generate in (demo_funds_generate, demo_monitoring_generate):
+            started = time.perf_counter()
+            message = generate(seed)["message"]
+            self.stdout.write(f"{message} ({time.perf_counter() - started:.1f} s)")
