@@ -43,6 +43,23 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
+    def clean(self):
+        """A role that sits at one level of the region tree (a volunteer on a community) is created there only:
+        the admin form and `services.user_create` both clean the user."""
+        from django.core.exceptions import ValidationError
+
+        from .roles import ROLE_REGION_LEVEL
+
+        super().clean()
+        level = ROLE_REGION_LEVEL.get(self.role)
+        if level is not None and (self.region_id is None or self.region.level != level):
+            raise ValidationError(
+                {
+                    "region": _("A %(role)s is placed on a %(level)s.")
+                    % {"role": self.get_role_display(), "level": level.label}
+                }
+            )
+
     @property
     def scope_prefix(self) -> str | None:
         """Region-code prefix this user may see, or None for no region at all.

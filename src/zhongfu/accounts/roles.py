@@ -4,6 +4,8 @@ what a user may *see* is further limited by scope: a region-code prefix plus a u
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zhongfu.regions.models import Level
+
 
 class Role(models.TextChoices):
     CITY_ADMIN = "city_admin", _("city administrator")
@@ -15,6 +17,9 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("auditor")
     VOLUNTEER = "volunteer", _("volunteer")
 
+
+# Roles whose users sit at one level of the region tree (docs/adding-a-role.md, "Scope comes from the region").
+ROLE_REGION_LEVEL = {Role.VOLUNTEER: Level.COMMUNITY}
 
 VIEW_HOUSEHOLD = "registry.view_household"
 CHANGE_HOUSEHOLD = "registry.change_household"

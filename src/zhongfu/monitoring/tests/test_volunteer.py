@@ -115,6 +115,18 @@ def test_a_volunteer_is_refused_every_other_page_and_sees_nothing_through_the_ap
     assert posted.status_code == 201 and posted.json()["region"] == IN_COMMUNITY
 
 
+def test_a_volunteer_is_placed_on_a_community_only(regions):
+    from django.core.exceptions import ValidationError
+
+    from zhongfu.accounts.services import user_create
+
+    with pytest.raises(ValidationError) as refused:
+        user_create(username="v_street", password="pw-test-123", role=Role.VOLUNTEER, region_code=IN_COMMUNITY[:9])
+    assert "region" in refused.value.message_dict
+    made = user_create(username="v_comm", password="pw-test-123", role=Role.VOLUNTEER, region_code=IN_COMMUNITY)
+    assert made.scope_prefix == IN_COMMUNITY
+
+
 def test_the_demo_volunteer_logs_in(client):
     demo_users_ensure()
     user = User.objects.get(username="volunteer")
