@@ -106,4 +106,5 @@ OBJECT_TYPE_LABELS = {
     "bank_statement": _("bank statement"),
     "bank_statement_line": _("bank statement line"),
     "donor_inquiry": _("donor inquiry"),
+    "drive_final_report": _("final report of a drive"),
 }

@@ -110,7 +110,7 @@ class AppealLodgeForm(StepForm):
     lodged_on = forms.DateField(
         label=_("received on"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text=_("The day the appeal letter or visit was received; empty: today."),
     )
 

@@ -50,7 +50,7 @@ class ParameterValueForm(StyledFormMixin, forms.Form):
     start_date = forms.DateField(
         label=_("In force from"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
     value = forms.CharField(label=_("Value"), max_length=32)
     reference = forms.CharField(label=_("Legal reference"), max_length=500, required=False)

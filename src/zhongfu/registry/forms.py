@@ -114,7 +114,7 @@ class AssetForm(StyledFormMixin, forms.Form):
     value = YuanField(label=_("Value (yuan)"), required=False)
     floor_area_m2 = forms.IntegerField(label=_("Floor area (m²)"), required=False, min_value=0)
     acquired_on = forms.DateField(
-        label=_("Acquired on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Acquired on"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
     is_exempt_vehicle = forms.BooleanField(label=_("Only working vehicle or disability vehicle"), required=False)
     company_uscc = forms.CharField(label=_("Unified social credit code"), max_length=18, required=False)
@@ -131,7 +131,9 @@ class MoveForm(StyledFormMixin, forms.Form):
     to_household = forms.CharField(label=_("Move into household number (empty: a new household)"), required=False)
     relation = forms.ChoiceField(label=_("Relation to the head there"), choices=Relation.choices)
     address = forms.CharField(label=_("Address of the new household"), max_length=200, required=False)
-    on_date = forms.DateField(label=_("Date of the move"), widget=forms.DateInput(attrs={"type": "date"}))
+    on_date = forms.DateField(
+        label=_("Date of the move"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
 
 
 class UnmaskForm(StyledFormMixin, forms.Form):

@@ -14,7 +14,9 @@ class SimulationForm(StyledFormMixin, forms.Form):
 
     parameter = forms.ChoiceField(label=_("parameter"))
     value = forms.CharField(label=_("new value"), max_length=20, help_text=_("Money in yuan, e.g. 1400.00"))
-    as_of = forms.DateField(label=_("as if in force on"), widget=forms.DateInput(attrs={"type": "date"}))
+    as_of = forms.DateField(
+        label=_("as if in force on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     note = forms.CharField(label=_("note"), max_length=200, required=False)
 
     def __init__(self, *args, parameters: list[tuple[str, str, str]] = (), **kwargs):
