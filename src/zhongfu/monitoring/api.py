@@ -194,10 +194,11 @@ class DiscoveryIn(Input):
 
 @router.post("/warnings/discoveries", response={201: WarningOut, WRITE_ERRORS: E}, summary="Report a household in need")
 def discovery_report(request, body: DiscoveryIn):
-    """A grid worker's discovery report: a warning of kind `discovery` on the community's list, due by its tier.
-    403 without the right to work cases; 404 for a household outside your scope; 422 without what was seen, a
-    tier, or (no household) an address and a community in your region, or when the household or address
-    already has an open discovery report."""
+    """A grid worker's or volunteer's discovery report: a warning of kind `discovery` on the community's list, due
+    by its tier (a volunteer's is assigned to the community's worker). 403 without the right to report, or a
+    volunteer naming a household (volunteers write the address); 404 for a household outside your scope; 422
+    without what was seen, a tier, or (no household) an address and a community in your region, or when the
+    household or address already has an open discovery report."""
     warning = warning_services.discovery_report(
         actor=request.auth,
         tier=body.tier,
