@@ -11,6 +11,7 @@ any feed batch or monitoring run exists already."""
 import csv
 import datetime as dt
 import io
+import logging
 import random
 
 from django.utils import timezone
@@ -27,6 +28,8 @@ from zhongfu.registry.models import Membership
 from . import runs, warning_services
 from .models import MonitoringRun, RunStatus, Warning, WarningKind, WarningOutcome, WarningStatus
 from .selectors import risk_model_in_force
+
+log = logging.getLogger(__name__)
 
 DISEASES = ["恶性肿瘤", "尿毒症", "白血病", "冠心病介入治疗", "脑卒中", "糖尿病并发症", "骨折", "肺炎"]
 COMPANIES = ["杭州某某贸易有限公司", "杭州西城装饰工程有限公司", "杭州钱江餐饮管理有限公司"]
@@ -158,8 +161,13 @@ def demo_monitoring_generate(seed: int = 2026, *, today: dt.date | None = None) 
     run = runs.monitoring_run_start(actor=admin, as_of=today)
     # As the worker would (an immediate task backend may have run it already at the commit).
     if MonitoringRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).exists():
-        runs.run_execute(run.pk)
+        try:
+            runs.run_execute(run.pk)
+        except Exception:  # noqa: BLE001 - the run is marked failed with its error; the demo goes on
+            log.exception("demo monitoring run %s failed", run.pk)
     run.refresh_from_db()
+    if run.status != RunStatus.DONE:
+        return {"message": f"demo monitoring: run #{run.pk} {run.status}: {run.error[:200]}"}
 
     closed = _close_some(admin, street, community)
     report = None

@@ -9,9 +9,11 @@ from django.core.management import call_command
 from django.db.models import Count, Sum
 from django.urls import reverse
 
+from zhongfu.accounts.models import User
 from zhongfu.audit.services import audit_verify
+from zhongfu.common.personal_data import mask_name
 from zhongfu.common.templatetags.zhongfu import yuan
-from zhongfu.funds.demo import DRIVE_CODE, UNION
+from zhongfu.funds.demo import DRIVE_CODE, UNION, demo_funds_generate
 from zhongfu.funds.drives import drive_disclosure, honor_wall
 from zhongfu.funds.models import (
     BankStatementLine,
@@ -26,6 +28,7 @@ from zhongfu.funds.models import (
     Receipt,
     StatementLineStatus,
 )
+from zhongfu.monitoring.demo import demo_monitoring_generate
 from zhongfu.monitoring.models import Warning, WarningOutcome
 
 pytestmark = pytest.mark.django_db
@@ -73,14 +76,26 @@ def test_demo_books_and_warnings(client):
     assert any(row["name"] == "恒远爱心" for row in honor_wall(drive))
     assert drive.notes.exists()
 
+    # The union's officer traces the first large gift to the households it paid, named only masked.
+    gift = Donation.objects.filter(unit__code=UNION, account__code="cf-relief").order_by("received_on", "pk").first()
+    client.force_login(User.objects.get(username="union"))
+    trace = client.get(reverse("funds:trace", args=[gift.pk])).content.decode()
+    paid = Disbursement.objects.filter(account__unit__code=UNION).select_related("household")
+    heads = {m.person.name for d in paid for m in d.household.memberships.select_related("person")}
+    assert heads and not any(name in trace for name in heads)
+    assert any(mask_name(name) in trace for name in heads)
+    client.logout()
+
     # Warnings of at least two kinds, some closed with outcomes, one fed back to its department.
     kinds = set(Warning.objects.values_list("kind", flat=True))
     assert len(kinds) >= 2, kinds
     assert Warning.objects.filter(outcome=WarningOutcome.DATA_WRONG).exists()
     assert audit_verify().ok
 
-    # Again with --if-empty: nothing is added.
+    # Again with --if-empty: nothing is added; nor by either generator called again on its own.
     before = _counts()
     call_command("demo", households=300, seed=11, if_empty=True)
+    assert "nothing changed" in demo_funds_generate(11)["message"]
+    assert "nothing changed" in demo_monitoring_generate(11)["message"]
     assert _counts() == before
     assert took < 60, took
