@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -840,20 +841,29 @@ def donation_record_online(
     Returns the order and whether the callback was a replay: a transaction already recorded for this order
     with the same amount changes nothing; with another amount or order it is refused. A failure marks a
     waiting order failed. The order's row is locked, so concurrent callbacks for it are served in turn."""
+    txn_id = (txn_id or "").strip()
+    # The gift already recorded for this transaction id, if any, read with the order (one round trip).
+    recorded = Donation.objects.filter(provider=provider, provider_txn_id=txn_id)
     order = (
         PaymentOrder.objects.select_for_update(of=("self",))
         .select_related("unit", "account")
         .filter(reference=order_id, provider=provider)
+        .annotate(
+            txn_gift=Subquery(recorded.values("pk")[:1]), txn_gift_fen=Subquery(recorded.values("amount_fen")[:1])
+        )
         .first()
     )
     if order is None:
         raise NotFound(_("No such payment order."), field="order_id")
-    txn_id = (txn_id or "").strip()
     if not txn_id:
         raise InvalidInput(_("The callback has no transaction id."), field="txn_id")
-    existing = Donation.objects.filter(provider=provider, provider_txn_id=txn_id).first()
+    existing = (order.txn_gift, order.txn_gift_fen) if order.txn_gift is not None else None
+    if existing is None and order.status == OrderStatus.PAID:
+        # Paid while this callback waited for the order's lock, perhaps by this very transaction (a replay):
+        # the subquery read the books as they were before the wait, so read them again.
+        existing = recorded.values_list("pk", "amount_fen").first()
     if existing is not None:
-        if existing.pk != order.donation_id or existing.amount_fen != amount_fen:
+        if existing[0] != order.donation_id or existing[1] != amount_fen:
             raise InvalidInput(
                 _("This transaction is already recorded with another order or amount: nothing was changed."),
                 field="txn_id",
@@ -879,6 +889,9 @@ def donation_record_online(
             actor, "update", "payment_order", order, {"status": "failed", "txn_id": txn_id, "amount_fen": amount_fen}
         )
         return order, False
+    if connection.vendor == "postgresql":
+        _record_online_pg(actor=actor, order=order, txn_id=txn_id)
+        return order, False
     # The work that needs no lock shared with other gifts comes first: the unit's bank account and general
     # fund and the month's period (opened on first use), the donor, the ledger entry. The fund's running
     # total, the receipt counter and the audit log (appended at the commit, _books_transaction) are taken
@@ -896,11 +909,6 @@ def donation_record_online(
         )
         _audit(actor, "create", "donor", donor, {"kind": DonorKind.PERSON, "consent": order.consent_to_name})
     account = order.account or accounts[GENERAL]
-    if connection.vendor == "postgresql":
-        _record_online_pg(
-            actor=actor, order=order, donor=donor, account=account, asset=accounts[BANK], period=period, txn_id=txn_id
-        )
-        return order, False
     donation = _donation_create(
         actor=actor,
         unit=order.unit,
@@ -954,51 +962,129 @@ SELECT gift.cum_before_fen, receipt.id, receipt.number FROM gift CROSS JOIN rece
 """
 
 
-def _record_online_pg(*, actor, order: PaymentOrder, donor, account: FundAccount, asset, period, txn_id: str):
-    """donation_record_online's gift, entry and receipt on PostgreSQL, with the fewest round trips while the
-    shared locks are held. Before them: the entry and its lines, the gift's id (from its sequence) and the
-    order marked paid (foreign keys are checked at the commit). Then one round trip writes the gift and its
-    receipt under the fund's and the counter's locks and takes the audit log's lock (audit_flush_after); one
-    INSERT appends the audit entries; the commit follows."""
+# Everything private to an online gift on PostgreSQL, in one statement: its donor (unless anonymous), its entry
+# and two lines, and the order marked paid with the gift's id taken from its sequence (the gift is written
+# later, in _ONLINE_TAIL; foreign keys are checked at the commit).
+_ONLINE_PRIVATE = """
+WITH donor AS (
+    INSERT INTO funds_donor (kind, name, uscc, anonymous, consent_to_name, alias, created_by_id, created_at)
+    SELECT %(kind)s, %(name)s, '', false, %(consent)s, %(alias)s, %(actor)s, %(now)s WHERE %(named)s
+    RETURNING id
+), entry AS (
+    INSERT INTO funds_ledgerentry (unit_id, date, period_id, kind, memo, reverses_id, created_by_id, created_at)
+    VALUES (%(unit)s, %(today)s, %(period)s, %(entry_kind)s, %(memo)s, NULL, %(actor)s, %(now)s)
+    RETURNING id
+), lines AS (
+    INSERT INTO funds_ledgerline (entry_id, account_id, amount_fen)
+    SELECT entry.id, line.account, line.fen FROM entry, (VALUES
+        (%(asset)s::bigint, %(amount)s::bigint), (%(account)s::bigint, -%(amount)s::bigint)) AS line(account, fen)
+), paid AS (
+    UPDATE funds_paymentorder
+    SET status = %(paid)s, donation_id = nextval(pg_get_serial_sequence('funds_donation', 'id')), paid_at = %(now)s
+    WHERE id = %(order)s
+    RETURNING donation_id
+)
+SELECT (SELECT id FROM donor), entry.id, paid.donation_id FROM entry CROSS JOIN paid
+"""
+
+
+def _persisted(instance):
+    instance._state.adding, instance._state.db = False, connection.alias
+    return instance
+
+
+def _record_online_pg(*, actor, order: PaymentOrder, txn_id: str):
+    """donation_record_online's donor, gift, entry and receipt on PostgreSQL, in the fewest round trips:
+    the accounts, the period (with whether the year's receipt counter exists), everything private to the gift
+    in one statement (_ONLINE_PRIVATE), then one round trip that writes the gift and its receipt under the
+    fund's and the counter's locks and takes the audit log's lock (_ONLINE_TAIL, audit_flush_after), one
+    INSERT of the audit entries, the commit."""
     unit, amount, today, provider = order.unit, order.amount_fen, timezone.localdate(), order.provider
+    accounts = _standard_accounts(unit, BANK, GENERAL)
+    account, asset = order.account or accounts[GENERAL], accounts[BANK]
     if account.unit_id != unit.pk or account.kind not in (AccountKind.GENERAL, AccountKind.RESTRICTED):
         raise InvalidInput(_("A gift is credited to a general or restricted fund of the unit."), field="account")
-    entry = _post(
-        actor=actor,
-        unit=unit,
-        date=today,
-        kind=EntryKind.DONATION,
-        memo=f"{provider} {order.reference}",
-        lines=[(asset, amount), (account, -amount)],
-        period=period,
-    )
-    # The year's counter exists before the locks are taken (a plain read: it waits for no one).
-    if not ReceiptCounter.objects.filter(unit_id=unit.pk, year=today.year).exists():
-        ReceiptCounter.objects.bulk_create([ReceiptCounter(unit_id=unit.pk, year=today.year)], ignore_conflicts=True)
+    month = today.replace(day=1)
     with connection.cursor() as cur:
-        cur.execute("SELECT nextval(pg_get_serial_sequence('funds_donation', 'id'))")
-        donation_id = cur.fetchone()[0]
-    directed = account.kind == AccountKind.RESTRICTED
+        # The period's shared lock (see _open_period) and whether the counter exists: a plain read of it,
+        # which waits for no one (the counter's lock is taken last).
+        cur.execute(
+            "SELECT p.id, p.locked, EXISTS (SELECT 1 FROM funds_receiptcounter c WHERE c.unit_id = %s AND c.year = %s)"
+            " FROM funds_period p WHERE p.unit_id = %s AND p.month = %s FOR SHARE OF p",
+            [unit.pk, today.year, unit.pk, month],
+        )
+        row = cur.fetchone()
+    if row is None or row[1]:
+        period, counter = _open_period(unit, today), False  # opened on first use; a locked month is refused
+    else:
+        period, counter = _persisted(Period(pk=row[0], unit=unit, month=month, locked=False)), row[2]
+    if not counter:
+        ReceiptCounter.objects.bulk_create([ReceiptCounter(unit_id=unit.pk, year=today.year)], ignore_conflicts=True)
     now = timezone.now()
-    donation = Donation(
-        pk=donation_id,
-        unit=unit,
-        donor=donor,
-        amount_fen=amount,
-        channel=Channel.ONLINE,
-        provider=provider,
-        provider_txn_id=txn_id[:64],
-        account=account,
-        directed=directed,
-        restriction=account.restriction if directed else {},
-        received_on=today,
-        receipt_declined=False,
-        entry=entry,
-        created_at=now,
+    memo = f"{provider} {order.reference}"
+    with connection.cursor() as cur:
+        cur.execute(
+            _ONLINE_PRIVATE,
+            {
+                "kind": DonorKind.PERSON,
+                "name": order.donor_name,
+                "consent": order.consent_to_name,
+                "alias": order.alias,
+                "actor": actor.pk,
+                "now": now,
+                "named": not order.anonymous,
+                "unit": unit.pk,
+                "today": today,
+                "period": period.pk,
+                "entry_kind": EntryKind.DONATION,
+                "memo": memo,
+                "asset": asset.pk,
+                "account": account.pk,
+                "amount": amount,
+                "paid": OrderStatus.PAID,
+                "order": order.pk,
+            },
+        )
+        donor_id, entry_id, donation_id = cur.fetchone()
+    donor = None
+    if donor_id is not None:
+        donor = _persisted(
+            Donor(
+                pk=donor_id,
+                kind=DonorKind.PERSON,
+                name=order.donor_name,
+                consent_to_name=order.consent_to_name,
+                alias=order.alias,
+                created_by=actor,
+                created_at=now,
+            )
+        )
+        _audit(actor, "create", "donor", donor, {"kind": DonorKind.PERSON, "consent": order.consent_to_name})
+    entry = _persisted(
+        LedgerEntry(
+            pk=entry_id, unit=unit, date=today, period=period, kind=EntryKind.DONATION, memo=memo, created_by=actor
+        )
     )
-    donation._state.adding, donation._state.db = False, connection.alias
+    directed = account.kind == AccountKind.RESTRICTED
+    donation = _persisted(
+        Donation(
+            pk=donation_id,
+            unit=unit,
+            donor=donor,
+            amount_fen=amount,
+            channel=Channel.ONLINE,
+            provider=provider,
+            provider_txn_id=txn_id[:64],
+            account=account,
+            directed=directed,
+            restriction=account.restriction if directed else {},
+            received_on=today,
+            receipt_declined=False,
+            entry=entry,
+            created_at=now,
+        )
+    )
     order.status, order.donation, order.paid_at = OrderStatus.PAID, donation, now
-    order.save(update_fields=["status", "donation", "paid_at"])
     _audit(
         actor,
         "create",
