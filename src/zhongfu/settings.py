@@ -81,7 +81,7 @@ WSGI_APPLICATION = "zhongfu.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["zhongfu.accounts.backends.RoleBackend"]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "registry:household_list"
+LOGIN_REDIRECT_URL = "home"  # accounts.views.home sends each role to what it works with
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 TEMPLATES = [

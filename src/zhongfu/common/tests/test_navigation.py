@@ -53,3 +53,14 @@ def test_groups_follow_permissions(client, users, regions):
     assert 'data-testid="nav-who"' not in charity and 'data-testid="nav-casework"' not in charity
     auditor = _menu(client, users[Role.AUDITOR])
     assert reverse("audit:log") in auditor
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_logging_in_lands_every_role_on_a_page_it_may_see(client, users, role):
+    response = client.post(
+        reverse("accounts:login"), {"username": users[role].username, "password": "pw-test-123"}, follow=True
+    )
+    assert response.status_code == 200, role
+    assert response.redirect_chain, role
+    if role == Role.VOLUNTEER:
+        assert response.redirect_chain[-1][0] == reverse("monitoring:discovery_mine")
