@@ -12,6 +12,7 @@ import datetime as dt
 import polars as pl
 from django.db.models import Count, Q, QuerySet, Sum
 
+from zhongfu.common.frames import queryset_frame
 from zhongfu.policies.engine import HOUSEHOLD_INPUTS, MEMBER_FIELDS
 from zhongfu.registry.models import Asset, Expense, Household, Income, Membership
 
@@ -23,8 +24,9 @@ def _dtype(spec) -> pl.DataType:
     return _DTYPES.get(kind, kind) if isinstance(kind, str) else kind
 
 
-def _frame(rows: list[tuple], schema: dict) -> pl.LazyFrame:
-    return pl.DataFrame(rows, schema=schema, orient="row").lazy()
+def _frame(rows: QuerySet, schema: dict) -> pl.LazyFrame:
+    """A `values_list` queryset as a frame (COPY on PostgreSQL: a city has millions of rows)."""
+    return queryset_frame(rows, schema).lazy()
 
 
 MEMBER_COLUMNS = (
@@ -59,19 +61,21 @@ def _member_rows(memberships: QuerySet[Membership]) -> list[tuple]:
     return list(memberships.values_list(*MEMBER_COLUMNS))
 
 
-def _income_rows(memberships: QuerySet[Membership]) -> list[tuple]:
+def _income_rows(memberships: QuerySet[Membership]) -> QuerySet:
     """(person_id, monthly income in fen, number of income records) of the members who declared any."""
-    return list(
-        Income.objects.filter(person__memberships__in=memberships)
+    return (
+        # A semi-join on the members' ids (not a join through memberships): cheaper on a city, and a person's
+        # incomes are counted once, as `household_records` counts them.
+        Income.objects.filter(person_id__in=memberships.values("person_id"))
         .values("person_id")
         .annotate(total=Sum("monthly_fen"), n=Count("id"))
         .values_list("person_id", "total", "n")
     )
 
 
-def _expense_rows(households: QuerySet[Household], as_of: dt.date) -> list[tuple]:
+def _expense_rows(households: QuerySet[Household], as_of: dt.date) -> QuerySet:
     """(household_id, medical, education) expenses of last year, in fen."""
-    return list(
+    return (
         Expense.objects.filter(household__in=households.values("id"), year=as_of.year - 1)
         .values("household_id")
         .annotate(
@@ -82,11 +86,11 @@ def _expense_rows(households: QuerySet[Household], as_of: dt.date) -> list[tuple
     )
 
 
-def _asset_rows(households: QuerySet[Household], as_of: dt.date) -> list[tuple]:
+def _asset_rows(households: QuerySet[Household], as_of: dt.date) -> QuerySet:
     """ASSET_COLUMNS per household: deposits, vehicles not exempt, company roles, homes and their area (and
     how many homes have no recorded area), homes bought in the last year."""
     year_ago = as_of - dt.timedelta(days=365)
-    return list(
+    return (
         Asset.objects.filter(household__in=households.values("id"))
         .values("household_id")
         .annotate(
@@ -105,9 +109,8 @@ def _asset_rows(households: QuerySet[Household], as_of: dt.date) -> list[tuple]:
 def member_frame(households: QuerySet[Household], as_of: dt.date) -> pl.LazyFrame:
     """Current, living members with their fields as of `as_of`."""
     memberships = _memberships(households, as_of)
-    rows = _member_rows(memberships)
     frame = _frame(
-        rows,
+        memberships.values_list(*MEMBER_COLUMNS),
         {
             "household_id": pl.Int64,
             "person_id": pl.Int64,
@@ -151,7 +154,7 @@ def member_frame(households: QuerySet[Household], as_of: dt.date) -> pl.LazyFram
 def household_frame(households: QuerySet[Household], members: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
     """Household-level inputs; `members` is `member_frame` of the same households."""
     base = _frame(
-        list(households.values_list("id", "area_type", "hukou_type", "assistance_class")),
+        households.values_list("id", "area_type", "hukou_type", "assistance_class"),
         {"household_id": pl.Int64, "area_type": pl.Utf8, "hukou_type": pl.Utf8, "assistance_class": pl.Utf8},
     )
     per_household = members.group_by("household_id").agg(
