@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -849,7 +849,12 @@ def donation_record_online(
         .select_related("unit", "account")
         .filter(reference=order_id, provider=provider)
         .annotate(
-            txn_gift=Subquery(recorded.values("pk")[:1]), txn_gift_fen=Subquery(recorded.values("amount_fen")[:1])
+            txn_gift=Subquery(recorded.values("pk")[:1]),
+            txn_gift_fen=Subquery(recorded.values("amount_fen")[:1]),
+            # What every gift needs, read in the same query: the site's user, the unit's bank and general fund.
+            online_actor_id=Subquery(User.objects.filter(username=ONLINE_USERNAME).values("pk")[:1]),
+            bank_id=Subquery(FundAccount.objects.filter(unit=OuterRef("unit"), code=BANK).values("pk")[:1]),
+            general_id=Subquery(FundAccount.objects.filter(unit=OuterRef("unit"), code=GENERAL).values("pk")[:1]),
         )
         .first()
     )
@@ -880,7 +885,10 @@ def donation_record_online(
             paid=amount_fen,
             amount=order.amount_fen,
         )
-    actor = online_actor()
+    if order.online_actor_id is not None:
+        actor = _persisted(User(pk=order.online_actor_id, username=ONLINE_USERNAME, is_active=False))
+    else:
+        actor = online_actor()
     today = timezone.localdate()
     if status == providers.FAILED:
         order.status = OrderStatus.FAILED
@@ -1000,7 +1008,13 @@ def _record_online_pg(*, actor, order: PaymentOrder, txn_id: str):
     fund's and the counter's locks and takes the audit log's lock (_ONLINE_TAIL, audit_flush_after), one
     INSERT of the audit entries, the commit."""
     unit, amount, today, provider = order.unit, order.amount_fen, timezone.localdate(), order.provider
-    accounts = _standard_accounts(unit, BANK, GENERAL)
+    if order.bank_id is not None and order.general_id is not None:
+        accounts = {
+            code: _persisted(FundAccount(pk=pk, unit=unit, code=code, kind=_STANDARD[code][0], name=_STANDARD[code][1]))
+            for code, pk in ((BANK, order.bank_id), (GENERAL, order.general_id))
+        }
+    else:
+        accounts = _standard_accounts(unit, BANK, GENERAL)
     account, asset = order.account or accounts[GENERAL], accounts[BANK]
     if account.unit_id != unit.pk or account.kind not in (AccountKind.GENERAL, AccountKind.RESTRICTED):
         raise InvalidInput(_("A gift is credited to a general or restricted fund of the unit."), field="account")
