@@ -375,11 +375,17 @@ def warning_candidates(
     feed_list = pl.concat_list(
         [pl.when(pl.col(n) > 0).then(pl.lit(config.no_longer_signals[n])).otherwise(None) for n in signal_names]
     ).list.drop_nulls()
-    doubts = inputs.lazy().select(
-        "household_id",
-        signal_lines["zh"].alias("signals_zh"),
-        signal_lines["en"].alias("signals_en"),
-        feed_list.alias("source_feeds"),
+    # Only households with an approved case can be "no longer qualifying": their lines alone are built.
+    approved_households = cases.filter(pl.col("approved")).select("household_id").unique()
+    doubts = (
+        inputs.lazy()
+        .join(approved_households, on="household_id", how="semi")
+        .select(
+            "household_id",
+            signal_lines["zh"].alias("signals_zh"),
+            signal_lines["en"].alias("signals_en"),
+            feed_list.alias("source_feeds"),
+        )
     )
     enrolled = (
         cases.filter(pl.col("approved"))
