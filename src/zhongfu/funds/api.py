@@ -16,9 +16,11 @@ provider or order 404; an amount other than the order's, or a replayed transacti
 import datetime as dt
 from typing import Annotated, Literal
 
+from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Path, Query, Router, Schema, Status
+from ninja import Field, File, Form, Path, Query, Router, Schema, Status, UploadedFile
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StringConstraints
 
 from zhongfu.common.errors import InvalidInput, NotFound, PermissionDenied
@@ -26,7 +28,7 @@ from zhongfu.common.money import fen_to_yuan_text
 from zhongfu.registry.api import WRITE_ERRORS
 from zhongfu.registry.api import ErrorOut as E
 
-from . import providers, selectors, services, tokens
+from . import inquiries, providers, reconciliation, selectors, services, tokens
 
 router = Router(tags=["funds"])
 
@@ -384,13 +386,6 @@ def payment_callback(request, provider: Annotated[str, Path(max_length=40)], pay
 # gift (record an unmatched credit as a gift). Nothing here writes to the ledger except that gift.
 # GET/POST /funds/inquiries, GET /funds/inquiries/{id}, POST /funds/inquiries/{id}/answer, GET
 # /funds/inquiries/figures: donors' questions, due received + the rule's days (20 shipped).
-
-# This section's own imports, kept with it so that parallel work on the file's head does not collide.
-from django.conf import settings  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from ninja import File, Form, UploadedFile  # noqa: E402
-
-from . import inquiries, reconciliation  # noqa: E402
 
 
 class StatementUploadIn(Schema):
@@ -784,5 +779,6 @@ def inquiry_answer(request, inquiry_id: Id, payload: AnswerIn):
     return _inquiry_out(inquiries.inquiry_answer(actor=request.auth, inquiry=inquiry, answer=payload.answer))
 
 
-# Batches of gifts, pledges and recurring gifts: their endpoints join this router (promise_api.py).
+# Batches of gifts, pledges and recurring gifts: their endpoints join this router, so promise_api imports it
+# from here and is imported once the router exists.
 from . import promise_api  # noqa: E402, F401

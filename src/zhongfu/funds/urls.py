@@ -5,7 +5,7 @@ online gifts: the donor's page, the simulated provider's cashier and the result 
 
 from django.urls import path
 
-from . import views, views_recon
+from . import promise_views, views, views_recon
 
 app_name = "funds"
 urlpatterns = [
@@ -50,9 +50,7 @@ urlpatterns += [
     path("trace/<str:token>/ask/", views_recon.trace_ask, name="trace_ask"),
 ]
 
-
 # Batches of gifts, pledges and recurring gifts (promise_views.py).
-from . import promise_views  # noqa: E402
 
 urlpatterns += [
     path("units/<int:unit_id>/batches/", promise_views.batch_list, name="batches"),
