@@ -367,13 +367,18 @@ def payment_callback(request, provider: Annotated[str, Path(max_length=40)], pay
         amount_fen=payload.amount_fen,
         status=payload.status,
     )
-    receipt = order.donation.receipts.filter(withdrawn_at__isnull=True).first() if order.donation_id else None
+    # The receipt donation_record_online has just issued; for a replay, the gift's valid receipt. Sliced, not
+    # .first(): ordering by id would let the planner walk the whole receipts table for the newest gift's.
+    number = getattr(order, "receipt_code", None)
+    if number is None and order.donation_id:
+        receipt = next(iter(order.donation.receipts.filter(withdrawn_at__isnull=True)[:1]), None)
+        number = receipt.code if receipt else None
     return {
         "order_id": order.reference,
         "status": order.status,
         "replay": replay,
         "donation_id": order.donation_id,
-        "receipt_number": receipt.code if receipt else None,
+        "receipt_number": number,
     }
 
 

@@ -935,7 +935,7 @@ def donation_record_online(
     order.status, order.donation, order.paid_at = OrderStatus.PAID, donation, timezone.now()
     order.save(update_fields=["status", "donation", "paid_at"])
     # Just recorded in this transaction: not reversed, no receipt yet, not declined (_receipt_issue's checks).
-    _receipt_write(actor=actor, donation=donation, issued_on=today)
+    order.receipt_code = _receipt_write(actor=actor, donation=donation, issued_on=today).code
     _audit(actor, "update", "payment_order", order, {"status": "paid", "txn_id": txn_id, "donation": donation.pk})
     return order, False
 
@@ -1130,6 +1130,7 @@ def _record_online_pg(*, actor, order: PaymentOrder, txn_id: str):
             raise InvalidInput(_("This transaction is already recorded."), field="txn_id")
         donation.cum_before_fen, receipt_id, number = rows[0]
         code = f"{today.year}-{number:06d}"
+        order.receipt_code = code
         audit_record(
             actor=actor,
             action="issue",
