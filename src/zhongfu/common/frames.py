@@ -24,10 +24,14 @@ def queryset_frame(queryset: QuerySet, schema: dict[str, pl.DataType]) -> pl.Dat
         return pl.DataFrame(list(queryset), schema=schema, orient="row")
     sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
     names = [f"c{i}" for i in range(len(schema))]
-    # Each value quoted as CSV ("" doubled inside), NULL as nothing: Polars reads "" as "" and nothing as null.
-    # Columns past ours (ordering columns Django adds to a DISTINCT) are left out, as values_list leaves them.
+    # Text quoted as CSV ("" doubled inside), NULL as nothing: Polars reads "" as "" and nothing as null. Numbers,
+    # dates and booleans need no quotes (their text has no comma or quote). Columns past ours (ordering columns
+    # Django adds to a DISTINCT) are left out, as values_list leaves them.
     line = " || ',' || ".join(
-        f"""CASE WHEN {c} IS NULL THEN '' ELSE '"' || replace({c}::text, '"', '""') || '"' END""" for c in names
+        f"""CASE WHEN {c} IS NULL THEN '' ELSE '"' || replace({c}::text, '"', '""') || '"' END"""
+        if dtype == pl.Utf8
+        else f"coalesce({c}::text, '')"
+        for c, dtype in zip(names, schema.values(), strict=True)
     )
     statement = (
         f"SELECT string_agg(line, E'\\n') FROM (SELECT {line} AS line, (row_number() OVER ()) / {ROWS_PER_BLOCK} "
