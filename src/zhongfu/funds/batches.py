@@ -28,7 +28,7 @@ from django.utils.translation import pgettext_lazy
 
 from zhongfu.accounts.models import Unit
 from zhongfu.audit.models import AuditEntry
-from zhongfu.audit.services import audit_record
+from zhongfu.audit.services import audit_deferred, audit_record
 from zhongfu.common.errors import InvalidInput, NotFound
 from zhongfu.common.identifiers import validate_uscc
 
@@ -39,6 +39,7 @@ from .models import (
     Donation,
     Donor,
     DonorKind,
+    FundAccount,
     GiftBatch,
     GiftBatchItem,
     Period,
@@ -558,6 +559,14 @@ def _check(unit: Unit, table: list[list], *, first_row: int) -> tuple[list[_Gift
 # --- writing ---------------------------------------------------------------------------------------------
 
 
+def _lock_batch_accounts(unit: Unit, gifts: list[_Gift]) -> None:
+    """Every account the batch's entries will touch, locked at once in id order: the funds named by its rows
+    and the unit's bank and cash accounts (the other side of an offline gift)."""
+    ids = {g.account_id for g in gifts if g.account_id}
+    ids |= set(FundAccount.objects.filter(unit=unit, kind=AccountKind.BANK).values_list("pk", flat=True))
+    services._lock_accounts(*FundAccount.objects.filter(pk__in=ids))
+
+
 def _write(*, actor, unit: Unit, name: str, sha256: str, gifts: list[_Gift]) -> GiftBatch:
     batch = GiftBatch.objects.create(
         unit=unit,
@@ -633,7 +642,11 @@ def _load(*, actor, unit: Unit, name: str, sha256: str, table) -> GiftBatch:
     if errors:
         raise GiftBatchRejected(errors)
     try:
-        with transaction.atomic():
+        # The batch takes the locks in the order every books service takes them (accounts in id order, then
+        # the receipt counter, then the audit log, last): otherwise a batch holding the audit log while it
+        # waits for a fund would deadlock with an online gift holding that fund while it waits for the log.
+        with transaction.atomic(), audit_deferred():
+            _lock_batch_accounts(unit, gifts)
             return _write(actor=actor, unit=unit, name=name, sha256=sha256, gifts=gifts)
     except IntegrityError:
         # The same content committed by another officer while this one was being checked.

@@ -137,7 +137,7 @@ def test_an_allocation_beyond_the_balance_is_refused_and_nothing_written(keeper,
     fund, budget = education
     _give(keeper, unit, 10000, today, account=fund)
     before = _written()
-    with pytest.raises(InvalidInput, match="holds 10000 fen") as err:
+    with pytest.raises(InvalidInput, match="holds 100.00 yuan: it cannot allocate 100.01 yuan") as err:
         services.allocation_record(actor=keeper, from_account=fund, to_account=budget, amount_fen=10001, date=today)
     assert err.value.field == "amount_fen"
     assert _written() == before and not Allocation.objects.exists()
@@ -200,7 +200,7 @@ def test_a_disbursement_pays_a_household_within_the_budget(keeper, unit, today, 
     lines = {line.account.code: line.amount_fen for line in paid.entry.lines.select_related("account")}
     assert lines == {"sb-edu-2026": 3000, "bank": -3000}
     before = _written()
-    with pytest.raises(InvalidInput, match="holds 2000 fen"):
+    with pytest.raises(InvalidInput, match="holds 20.00 yuan: it cannot pay 20.01 yuan"):
         services.disbursement_record(actor=keeper, account=budget, household=household, amount_fen=2001, date=today)
     with pytest.raises(InvalidInput) as err:
         services.disbursement_record(actor=keeper, account=fund, household=household, amount_fen=1, date=today)
