@@ -127,6 +127,21 @@ class NoteForm(StyledFormMixin, forms.Form):
     text = forms.CharField(max_length=2000, label=_("correction"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
+class DisbursementForm(StyledFormMixin, forms.Form):
+    """A payment to a household from a budget, the household given by its number."""
+
+    account = forms.ModelChoiceField(queryset=None, label=_("from the budget"))
+    household = forms.CharField(max_length=32, label=_("household number"))
+    amount = _YuanField(max_length=40, label=_("amount (yuan)"))
+    date = forms.DateField(label=_("date"), widget=_DATE)
+    memo = forms.CharField(max_length=200, required=False, label=_("memo"))
+
+    def __init__(self, *args, accounts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = accounts.filter(kind=AccountKind.BUDGET)
+        self.initial.setdefault("date", timezone.localdate())
+
+
 # --- reconciliation and donor inquiries (funds/reconciliation.py, funds/inquiries.py) ---------------------
 
 
@@ -280,18 +295,3 @@ class RecurringForm(StyledFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = accounts.filter(kind=AccountKind.RESTRICTED)
         self.initial.setdefault("starts_on", timezone.localdate())
-
-
-class DisbursementForm(StyledFormMixin, forms.Form):
-    """A payment to a household from a budget, the household given by its number."""
-
-    account = forms.ModelChoiceField(queryset=None, label=_("from the budget"))
-    household = forms.CharField(max_length=32, label=_("household number"))
-    amount = _YuanField(max_length=40, label=_("amount (yuan)"))
-    date = forms.DateField(label=_("date"), widget=_DATE)
-    memo = forms.CharField(max_length=200, required=False, label=_("memo"))
-
-    def __init__(self, *args, accounts, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = accounts.filter(kind=AccountKind.BUDGET)
-        self.initial.setdefault("date", timezone.localdate())

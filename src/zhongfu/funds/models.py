@@ -549,163 +549,6 @@ class DriveFinalReport(_AppendOnlyModel):
         raise AppendOnly(_("A published final report is never removed; publish a correction note."))
 
 
-# --- reconciliation and donor inquiries (docs/funds.md, "Bank reconciliation", "Donor inquiries") ---------
-
-
-class BankStatement(models.Model):
-    """A bank statement of one of a unit's bank accounts for a period, as the officer uploaded it. Its lines
-    are matched to the account's ledger lines; matching writes nothing to the ledger. The same file is
-    taken once per account (its SHA-256), and a period of an account is covered by one statement."""
-
-    unit = models.ForeignKey("accounts.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
-    account = models.ForeignKey(
-        FundAccount, verbose_name=_("bank account"), on_delete=models.PROTECT, related_name="statements"
-    )
-    period_start = models.DateField(_("from"))
-    period_end = models.DateField(_("to"))
-    opening_balance_fen = models.BigIntegerField(_("opening balance (fen)"))
-    closing_balance_fen = models.BigIntegerField(_("closing balance (fen)"))
-    file_name = models.CharField(_("file"), max_length=200)
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("bank statement")
-        verbose_name_plural = _("bank statements")
-        ordering = ["-period_end", "-pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["account", "sha256"], name="funds_statement_once"),
-            models.CheckConstraint(
-                condition=Q(period_end__gte=F("period_start")), name="funds_statement_period_ordered"
-            ),
-        ]
-
-
-class StatementLineStatus(models.TextChoices):
-    UNMATCHED = "unmatched", _("unmatched")
-    MATCHED = "matched", _("matched")
-    EXPLAINED = "explained", _("explained")
-
-
-class MatchHow(models.TextChoices):
-    NONE = "", _("—")
-    REFERENCE = "reference", _("by reference")
-    AMOUNT_DATE = "amount_date", _("by amount and date")
-    MANUAL = "manual", _("by hand")
-    GIFT = "gift", _("recorded as a gift")
-
-
-class BankStatementLine(models.Model):
-    """One movement on the statement: signed fen as the bank sees it (+ money in, − money out), which is
-    the sign of the bank account's ledger line. Matched to at most one ledger line, and a ledger line to
-    at most one statement line (the database holds it)."""
-
-    statement = models.ForeignKey(BankStatement, on_delete=models.CASCADE, related_name="lines")
-    row = models.PositiveIntegerField(_("row"))
-    date = models.DateField(_("date"))
-    amount_fen = models.BigIntegerField(_("amount (fen)"))
-    counterparty = models.CharField(_("counterparty"), max_length=100, blank=True, default="")
-    reference = models.CharField(_("bank reference"), max_length=64, blank=True, default="")
-    memo = models.CharField(_("memo"), max_length=200, blank=True, default="")
-    status = models.CharField(
-        _("status"), max_length=16, choices=StatementLineStatus.choices, default=StatementLineStatus.UNMATCHED
-    )
-    how = models.CharField(_("matched"), max_length=16, choices=MatchHow.choices, blank=True, default="")
-    ledger_line = models.ForeignKey(
-        LedgerLine, null=True, blank=True, on_delete=models.PROTECT, related_name="statement_lines"
-    )
-    # How many ledger lines fitted by amount and date when the automatic match left it: 0 none, 2+ ambiguous.
-    candidates = models.PositiveSmallIntegerField(default=0)
-    note = models.CharField(_("note"), max_length=200, blank=True, default="")
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    resolved_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("bank statement line")
-        verbose_name_plural = _("bank statement lines")
-        ordering = ["statement_id", "row"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["ledger_line"], condition=Q(ledger_line__isnull=False), name="funds_statement_line_one_match"
-            ),
-            models.CheckConstraint(condition=~Q(amount_fen=0), name="funds_statement_line_not_zero"),
-            models.CheckConstraint(
-                condition=Q(status="matched", ledger_line__isnull=False)
-                | (~Q(status="matched") & Q(ledger_line__isnull=True)),
-                name="funds_statement_line_matched_has_line",
-            ),
-            models.CheckConstraint(
-                condition=~Q(status="explained") | ~Q(note=""), name="funds_statement_line_explained_note"
-            ),
-        ]
-
-
-class InquiryRule(models.Model):
-    """How many calendar days a donor's question about the use of funds may wait for its answer, from a date
-    (a local rule; 20 days shipped). The rule for a question is the latest valid on the day it was received."""
-
-    days = models.PositiveSmallIntegerField(_("days to answer"))
-    valid_from = models.DateField(_("valid from"), unique=True)
-    source = models.CharField(_("source"), max_length=200, blank=True, default="")
-
-    class Meta:
-        verbose_name = _("inquiry deadline rule")
-        verbose_name_plural = _("inquiry deadline rules")
-        constraints = [models.CheckConstraint(condition=Q(days__gt=0), name="funds_inquiryrule_positive")]
-
-
-class InquiryChannel(models.TextChoices):
-    ONLINE = "online", _("on the trace page")
-    PHONE = "phone", _("by phone")
-    LETTER = "letter", _("by letter")
-    VISIT = "visit", _("in person")
-
-
-class Inquiry(models.Model):
-    """A donor's question about the use of their gift (捐赠人询问), due on `received_on` + the rule's days;
-    an answer closes it and the donor reads it on the gift's trace link. Asked online, it has no recorder."""
-
-    unit = models.ForeignKey("accounts.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
-    donation = models.ForeignKey(Donation, verbose_name=_("gift"), on_delete=models.PROTECT, related_name="inquiries")
-    channel = models.CharField(_("asked"), max_length=16, choices=InquiryChannel.choices)
-    question = models.TextField(_("question"))
-    received_on = models.DateField(_("received on"))
-    due_on = models.DateField(_("due on"))
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    answer = models.TextField(_("answer"), blank=True, default="")
-    answered_on = models.DateField(_("answered on"), null=True, blank=True)
-    answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("donor inquiry")
-        verbose_name_plural = _("donor inquiries")
-        ordering = ["due_on", "pk"]
-        constraints = [
-            models.CheckConstraint(condition=Q(due_on__gte=F("received_on")), name="funds_inquiry_due_after"),
-            models.CheckConstraint(
-                condition=Q(answered_on__isnull=True, answer="") | (Q(answered_on__isnull=False) & ~Q(answer="")),
-                name="funds_inquiry_answer_dated",
-            ),
-        ]
-        indexes = [models.Index(fields=["unit", "answered_on", "due_on"], name="funds_inquiry_open_idx")]
-
-    @property
-    def is_open(self) -> bool:
-        return self.answered_on is None
-
-    @property
-    def answered_on_time(self) -> bool:
-        return self.answered_on is not None and self.answered_on <= self.due_on
-
-
 # --- gift batches, pledges and recurring gifts (funds/batches.py, funds/pledges.py) --------------------------
 
 
@@ -868,3 +711,160 @@ class RecurringCharge(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["instruction", "month"], name="funds_recurring_charge_month_unique"),
         ]
+
+
+# --- reconciliation and donor inquiries (docs/funds.md, "Bank reconciliation", "Donor inquiries") ---------
+
+
+class BankStatement(models.Model):
+    """A bank statement of one of a unit's bank accounts for a period, as the officer uploaded it. Its lines
+    are matched to the account's ledger lines; matching writes nothing to the ledger. The same file is
+    taken once per account (its SHA-256), and a period of an account is covered by one statement."""
+
+    unit = models.ForeignKey("accounts.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(
+        FundAccount, verbose_name=_("bank account"), on_delete=models.PROTECT, related_name="statements"
+    )
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("to"))
+    opening_balance_fen = models.BigIntegerField(_("opening balance (fen)"))
+    closing_balance_fen = models.BigIntegerField(_("closing balance (fen)"))
+    file_name = models.CharField(_("file"), max_length=200)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("bank statement")
+        verbose_name_plural = _("bank statements")
+        ordering = ["-period_end", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "sha256"], name="funds_statement_once"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")), name="funds_statement_period_ordered"
+            ),
+        ]
+
+
+class StatementLineStatus(models.TextChoices):
+    UNMATCHED = "unmatched", _("unmatched")
+    MATCHED = "matched", _("matched")
+    EXPLAINED = "explained", _("explained")
+
+
+class MatchHow(models.TextChoices):
+    NONE = "", _("—")
+    REFERENCE = "reference", _("by reference")
+    AMOUNT_DATE = "amount_date", _("by amount and date")
+    MANUAL = "manual", _("by hand")
+    GIFT = "gift", _("recorded as a gift")
+
+
+class BankStatementLine(models.Model):
+    """One movement on the statement: signed fen as the bank sees it (+ money in, − money out), which is
+    the sign of the bank account's ledger line. Matched to at most one ledger line, and a ledger line to
+    at most one statement line (the database holds it)."""
+
+    statement = models.ForeignKey(BankStatement, on_delete=models.CASCADE, related_name="lines")
+    row = models.PositiveIntegerField(_("row"))
+    date = models.DateField(_("date"))
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    counterparty = models.CharField(_("counterparty"), max_length=100, blank=True, default="")
+    reference = models.CharField(_("bank reference"), max_length=64, blank=True, default="")
+    memo = models.CharField(_("memo"), max_length=200, blank=True, default="")
+    status = models.CharField(
+        _("status"), max_length=16, choices=StatementLineStatus.choices, default=StatementLineStatus.UNMATCHED
+    )
+    how = models.CharField(_("matched"), max_length=16, choices=MatchHow.choices, blank=True, default="")
+    ledger_line = models.ForeignKey(
+        LedgerLine, null=True, blank=True, on_delete=models.PROTECT, related_name="statement_lines"
+    )
+    # How many ledger lines fitted by amount and date when the automatic match left it: 0 none, 2+ ambiguous.
+    candidates = models.PositiveSmallIntegerField(default=0)
+    note = models.CharField(_("note"), max_length=200, blank=True, default="")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bank statement line")
+        verbose_name_plural = _("bank statement lines")
+        ordering = ["statement_id", "row"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ledger_line"], condition=Q(ledger_line__isnull=False), name="funds_statement_line_one_match"
+            ),
+            models.CheckConstraint(condition=~Q(amount_fen=0), name="funds_statement_line_not_zero"),
+            models.CheckConstraint(
+                condition=Q(status="matched", ledger_line__isnull=False)
+                | (~Q(status="matched") & Q(ledger_line__isnull=True)),
+                name="funds_statement_line_matched_has_line",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="explained") | ~Q(note=""), name="funds_statement_line_explained_note"
+            ),
+        ]
+
+
+class InquiryRule(models.Model):
+    """How many calendar days a donor's question about the use of funds may wait for its answer, from a date
+    (a local rule; 20 days shipped). The rule for a question is the latest valid on the day it was received."""
+
+    days = models.PositiveSmallIntegerField(_("days to answer"))
+    valid_from = models.DateField(_("valid from"), unique=True)
+    source = models.CharField(_("source"), max_length=200, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("inquiry deadline rule")
+        verbose_name_plural = _("inquiry deadline rules")
+        constraints = [models.CheckConstraint(condition=Q(days__gt=0), name="funds_inquiryrule_positive")]
+
+
+class InquiryChannel(models.TextChoices):
+    ONLINE = "online", _("on the trace page")
+    PHONE = "phone", _("by phone")
+    LETTER = "letter", _("by letter")
+    VISIT = "visit", _("in person")
+
+
+class Inquiry(models.Model):
+    """A donor's question about the use of their gift (捐赠人询问), due on `received_on` + the rule's days;
+    an answer closes it and the donor reads it on the gift's trace link. Asked online, it has no recorder."""
+
+    unit = models.ForeignKey("accounts.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    donation = models.ForeignKey(Donation, verbose_name=_("gift"), on_delete=models.PROTECT, related_name="inquiries")
+    channel = models.CharField(_("asked"), max_length=16, choices=InquiryChannel.choices)
+    question = models.TextField(_("question"))
+    received_on = models.DateField(_("received on"))
+    due_on = models.DateField(_("due on"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answer = models.TextField(_("answer"), blank=True, default="")
+    answered_on = models.DateField(_("answered on"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("donor inquiry")
+        verbose_name_plural = _("donor inquiries")
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(due_on__gte=F("received_on")), name="funds_inquiry_due_after"),
+            models.CheckConstraint(
+                condition=Q(answered_on__isnull=True, answer="") | (Q(answered_on__isnull=False) & ~Q(answer="")),
+                name="funds_inquiry_answer_dated",
+            ),
+        ]
+        indexes = [models.Index(fields=["unit", "answered_on", "due_on"], name="funds_inquiry_open_idx")]
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_on is None
+
+    @property
+    def answered_on_time(self) -> bool:
+        return self.answered_on is not None and self.answered_on <= self.due_on

@@ -15,7 +15,6 @@ OTHER_PATHS: set = {
     ("POST", "/api/funds/callbacks/{provider}"),
 }
 
-
 # Bank reconciliation and donors' inquiries (funds/tests/test_recon_api.py): other roles 403, another unit's
 # statements, lines and questions 404, a faulty statement 422 with its rows and nothing written.
 OTHER_PATHS |= {
@@ -33,7 +32,6 @@ OTHER_PATHS |= {
     ("GET", "/api/funds/inquiries/{inquiry_id}"),
     ("POST", "/api/funds/inquiries/{inquiry_id}/answer"),
 }
-
 
 # Batches of gifts, pledges and recurring gifts (funds/tests/test_promise_api.py): other roles 403, another
 # unit's batches, pledges and instructions 404, a faulty batch 422 with its rows and nothing written.
