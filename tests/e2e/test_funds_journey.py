@@ -157,7 +157,7 @@ def test_a_donor_gives_online_and_follows_the_gift_to_a_household(zhongfu, new_p
     unit_code, unit_id = funds["unit_code"], funds["unit_id"]
     fund, budget = funds["accounts"]["sb-edu"], funds["accounts"]["sb-edu-2026"]
     household = funds["household"]
-    before = unit_totals(new_page(), unit_code)
+    public_before = unit_totals(new_page(), unit_code)
 
     # The donor, without logging in: the unit's public page, "give online", 200 yuan to the education fund.
     donor = new_page()
@@ -226,7 +226,7 @@ def test_a_donor_gives_online_and_follows_the_gift_to_a_household(zhongfu, new_p
     # The public drive page, to the fen, and the same figures in its spreadsheet.
     public = new_page()
     public.goto(f"/funds/public/{unit_code}/")
-    expect_totals(public, *plus(before, 20_000, 15_000, 12_000, 8_000))
+    expect_totals(public, *plus(public_before, 20_000, 15_000, 12_000, 8_000))
     submit(public, public.locator("[data-testid=drives] a", has_text="春风行动·助学"))
     expect_totals(public, 20_000, 15_000, 12_000, 8_000)
     expect(public.locator("[data-testid=final-report-section]")).to_have_attribute("data-state", "running")
@@ -271,7 +271,7 @@ def test_an_officer_records_offline_gifts_and_allocates_within_the_restriction(z
     )
     unit_code, unit_id = funds["unit_code"], funds["unit_id"]
     acc = funds["accounts"]
-    before = unit_totals(new_page(), unit_code)
+    public_before = unit_totals(new_page(), unit_code)
     officer = new_page()
     login(officer, "charity")
     today = today_in_hangzhou()
@@ -350,7 +350,7 @@ def test_an_officer_records_offline_gifts_and_allocates_within_the_restriction(z
     # The public pages, to the fen: the unit, the project, the donors who agreed to be named.
     public = new_page()
     public.goto(f"/funds/public/{unit_code}/")
-    expect_totals(public, *plus(before, 5_100_050, 2_080_000, 0, 5_100_050))
+    expect_totals(public, *plus(public_before, 5_100_050, 2_080_000, 0, 5_100_050))
     named = public.locator("[data-testid=named-donors]")
     expect(named).to_contain_text("一位老党员")
     expect(named).to_contain_text(company)
