@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import polars as pl
@@ -127,6 +128,15 @@ def _sort_memory():
             cursor.execute("RESET work_mem")
 
 
+def _on_own_connection(read, households, as_of):
+    """`read` on the thread's own database connection, with the run's sort memory, closed afterwards."""
+    try:
+        with _sort_memory():
+            return read(households, as_of=as_of, every_household=True)
+    finally:
+        connection.close()
+
+
 class _Stages:
     """Seconds per stage of a run, logged at its end so a slow stage shows on a real city."""
 
@@ -151,15 +161,25 @@ def _execute(run: MonitoringRun) -> tuple[dict, dict, int]:
     stage = _Stages()
     households = Household.objects.filter(is_active=True)
     model, version = risk_model_in_force(), risk_model_version_in_force()
-    _progress(run, 5, _("reading the department data"))
-    with stage("signal_inputs"):
-        inputs = signal_inputs_frame(households, as_of=run.as_of, every_household=True)
+    _progress(run, 5, _("screening every policy"))
+    # Both reads are mostly the database's work: on two cores, the department data are read on a second
+    # connection while this one reads the registry for the screening. A second connection sees only committed
+    # rows, so inside a transaction (a test's, or a caller's) the two run one after the other on this one.
+    parallel = not connection.in_atomic_block
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        if parallel:
+            inputs_read = pool.submit(_on_own_connection, signal_inputs_frame, households, run.as_of)
+        with stage("screening"):
+            catalogue = policy_selectors.current_catalogue()
+            _frame, _members, result, _plan = evaluate_households(households, run.as_of)
+        _progress(run, 30, _("reading the department data"))
+        with stage("signal_inputs"):  # with the reads in parallel: the wait after the screening
+            if parallel:
+                inputs = inputs_read.result()
+            else:
+                inputs = signal_inputs_frame(households, as_of=run.as_of, every_household=True)
     with stage("scores"):
         scores = risk_scores_explaining_tiers(inputs, model=model)
-    _progress(run, 30, _("screening every policy"))
-    with stage("screening"):
-        catalogue = policy_selectors.current_catalogue()
-        _frame, _members, result, _plan = evaluate_households(households, run.as_of)
     _progress(run, 60, _("finding warnings"))
     with stage("candidates"):
         config = warning_config(run.as_of)
