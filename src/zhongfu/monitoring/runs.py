@@ -53,10 +53,11 @@ def _running() -> MonitoringRun | None:
 
 @transaction.atomic
 def monitoring_run_start(*, actor, as_of: dt.date | None = None) -> MonitoringRun:
-    """Queue a monitoring run of every active household (the permission of batch screening runs)."""
+    """Queue a monitoring run of every active household (the permission of batch screening runs). `actor` None is
+    the system itself (`zhongfu monitor`, scheduled by cron)."""
     from .tasks import monitoring_run_task
 
-    if actor is None or not actor.is_authenticated or not actor.has_perm(RUN_SCREENING):
+    if actor is not None and (not actor.is_authenticated or not actor.has_perm(RUN_SCREENING)):
         raise PermissionDenied()
     running = _running()
     if running is not None:

@@ -270,3 +270,24 @@ def test_the_daily_command(city, users, run_tasks, django_capture_on_commit_call
     assert f"{Warning.objects.count()} escalated, 1 notified" in out.getvalue()
     call_command("warnings_escalate", "--date", late.isoformat(), stdout=out)
     assert "0 escalated, 0 notified" in out.getvalue()
+
+
+def test_cron_runs_it_as_the_system(city, users):
+    """`zhongfu monitor` queues a run for the worker (one at a time, as from the page); --now runs it here."""
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    call_command("monitor", stdout=out)
+    queued = MonitoringRun.objects.get()
+    assert queued.status == RunStatus.QUEUED and queued.started_by is None and "queued" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("monitor", "--now", stdout=out)
+    MonitoringRun.objects.filter(pk=queued.pk).update(status=RunStatus.DONE, active=None)
+    call_command("monitor", "--now", stdout=out)
+    run = MonitoringRun.objects.exclude(pk=queued.pk).get()
+    assert run.status == RunStatus.DONE and run.summary[WarningKind.AT_RISK]["raised"] == 2
+    assert (city["risk"].pk, WarningKind.AT_RISK, "") in open_warnings()
+    with pytest.raises(PermissionDenied):  # a person still needs the permission
+        monitoring_run_start(actor=users[Role.COMMUNITY_WORKER])
