@@ -16,20 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhongfu.common.errors import DomainError, PermissionDenied
-from zhongfu.common.web import form_add_domain_error, get_or_404, paginate
+from zhongfu.common.web import get_or_404, paginate
 
 from . import batches, drives, pledges, selectors
 from .forms import GiftBatchUploadForm, PledgeForm, PledgeLinkForm, ReasonForm, RecurringForm
-from .views import _unit
+from .views import _form_error, _unit
 
 ENTRY_ROWS, ENTRY_MAX = 8, 100
-
-
-def _fields(form, error: DomainError) -> None:
-    mapping = {"amount_fen": "amount", "instalments": "instalments", "pledged_on": "pledged_on"}
-    if error.field in mapping:
-        error.field = mapping[error.field]
-    form_add_domain_error(form, error)
 
 
 # --- batches ---------------------------------------------------------------------------------------------
@@ -168,7 +161,7 @@ def pledge_list(request, unit_id: int):
             except PermissionDenied:
                 raise DjangoPermissionDenied from None
             except DomainError as e:
-                _fields(form, e)
+                _form_error(form, e)
             else:
                 messages.success(request, _("The pledge is recorded."))
                 return redirect("funds:pledge", pledge.pk)
@@ -256,7 +249,7 @@ def recurring_list(request, unit_id: int):
             except PermissionDenied:
                 raise DjangoPermissionDenied from None
             except DomainError as e:
-                _fields(form, e)
+                _form_error(form, e)
             else:
                 messages.success(request, _("The recurring gift is registered."))
                 return redirect("funds:recurring_detail", instruction.pk)

@@ -20,8 +20,8 @@ from . import drives, providers, selectors, services, tokens
 from .forms import AllocationForm, DisbursementForm, DriveForm, GiftForm, GiveForm, NoteForm, ReasonForm
 from .models import Donation, OrderStatus, PaymentOrder
 
-# A service names the fen it was given; the form asks for yuan.
-_FORM_FIELDS = {"amount_fen": "amount", "account": "account", "to_account": "to_account"}
+# A service names the fen it was given; the form asks for yuan. Other fields share their names.
+_FORM_FIELDS = {"amount_fen": "amount"}
 
 
 def _require_books(user) -> None:
