@@ -129,3 +129,14 @@ def run_tasks(db):
         return done
 
     return run
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (`make test` runs with `-n auto --dist loadgroup`) the tests that start a system of
+    processes of their own run on one worker, one after the other: the browser tests share one running system
+    and one Chromium (split across workers, each worker would start its own), and neither they nor the race
+    tests' sixteen workers then compete with the other for the machine, which their page and start-up timeouts
+    would feel. Without xdist the mark does nothing."""
+    for item in items:
+        if item.nodeid.startswith(("tests/e2e/", "tests/concurrency/")):
+            item.add_marker(pytest.mark.xdist_group("own-processes"))
