@@ -110,6 +110,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Django's cursors bind parameters on the client and never prepare; this lets the few statements that ask
+    # for it (common.pg.pipelined, an online gift's hot path) be prepared once per connection. Behind a
+    # transaction-pooling proxy set it to None: they then run unprepared.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets the worker and the web server read while the other writes.
     DATABASES["default"]["OPTIONS"] = {

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from zhongfu.common.pg import prepared
+
 from .models import AuditEntry
 
 GENESIS = "0" * 64
@@ -115,26 +117,21 @@ def _entry(actor, spec: dict, *, seq: int, at, prev_hash: str) -> AuditEntry:
     )
 
 
-_HEAD_SQL = "SELECT pg_advisory_xact_lock(%s); SELECT seq, hash FROM audit_auditentry ORDER BY seq DESC LIMIT 1"
-
-
-def audit_flush_after(sql: str, params: list, then):
-    """Inside `audit_deferred`, on PostgreSQL: one round trip runs `sql` — the caller's last writes, which take
-    their own row locks first — then takes the chain's lock and reads its last link (a statement of its own,
-    so it sees every entry committed before the lock was granted). `then(rows)` gets the rows `sql` returned
-    and may record more entries; the buffer is then appended (one INSERT) and emptied, and what `then`
-    returned is returned. From the lock to the commit the transaction does nothing but that INSERT."""
+def audit_flush_after(sql: str, params: dict, then):
+    """Inside `audit_deferred`, on PostgreSQL: one prepared statement (common.pg.prepared) does the caller's
+    last writes — which take their own row locks first — and ends by taking the chain's lock and reading its
+    last link: `audit_chain_head(%(audit_lock)s::bigint)` (migration 0004), whose seq and hash are its rows'
+    last two columns; `audit_lock` is added to `params`. `then(rows)` gets the rows without them and may
+    record more entries; the buffer is then appended (one INSERT) and emptied, and what `then` returned is
+    returned. From the lock to the commit the transaction does nothing but that INSERT."""
     buffer = _local.buffer
     assert buffer is not None and connection.vendor == "postgresql"
-    with connection.cursor() as cur:
-        cur.execute(sql.rstrip().rstrip(";") + "; " + _HEAD_SQL, [*params, _PG_LOCK_KEY])
-        rows = cur.fetchall()
-        cur.nextset()
-        cur.nextset()
-        last = cur.fetchone()
-    result = then(rows)
+    rows = prepared(sql, {**params, "audit_lock": _PG_LOCK_KEY})
+    result = then([row[:-2] for row in rows])
     items, buffer[:] = list(buffer), []
-    _append(items, head=last or (0, GENESIS))
+    # No row: the statement stopped before the lock (and `then` has refused it); _append locks as usual.
+    head = (rows[0][-2] or 0, rows[0][-1] or GENESIS) if rows else None
+    _append(items, head=head)
     return result
 
 
@@ -160,11 +157,37 @@ def _append(items: list[tuple], head: tuple | None = None) -> list[AuditEntry]:
             entry.hash = _digest(prev_hash, entry)
             prev_hash = entry.hash
             rows.append(entry)
-        if len(rows) == 1:
+        if connection.vendor == "postgresql" and len(rows) <= _PG_INSERT_ROWS:
+            _insert_pg(rows)
+        elif len(rows) == 1:
             rows[0].save(force_insert=True)
         else:
             AuditEntry.objects.bulk_create(rows, batch_size=1000)
         return rows
+
+
+# The columns of an entry and their types, in _insert_pg's order; a few rows at a time (a hot path's), more
+# by bulk_create.
+_PG_COLUMNS = {
+    "seq": "bigint", "at": "timestamptz", "actor_id": "bigint", "actor_name": "text", "action": "text",
+    "object_type": "text", "object_id": "text", "household_id": "bigint", "region_code": "text",
+    "before": "jsonb", "after": "jsonb", "reason": "text", "prev_hash": "text", "hash": "text",
+}  # fmt: skip
+_PG_INSERT_ROWS = 50
+_PG_ROW = "(" + ", ".join(f"%s::{kind}" for kind in _PG_COLUMNS.values()) + ")"
+
+
+def _insert_pg(rows: list[AuditEntry]) -> None:
+    """One prepared INSERT of a few entries: the ORM's would cost a hot path more than the statement itself."""
+    params = []
+    for entry in rows:
+        for column in _PG_COLUMNS:
+            value = getattr(entry, column)
+            if column in ("before", "after") and value is not None:
+                value = json.dumps(value, ensure_ascii=False)
+            params.append(value)
+    sql = f"INSERT INTO audit_auditentry ({', '.join(_PG_COLUMNS)}) VALUES " + ", ".join([_PG_ROW] * len(rows))
+    prepared(sql, params)
 
 
 @dataclass

@@ -18,11 +18,12 @@ import datetime as dt
 import functools
 import json
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +33,7 @@ from zhongfu.audit.services import audit_deferred, audit_flush_after, audit_reco
 from zhongfu.common.errors import InvalidInput, NotFound, PermissionDenied
 from zhongfu.common.identifiers import validate_uscc
 from zhongfu.common.money import fen_to_yuan_text, yuan_to_fen
+from zhongfu.common.pg import prepared
 from zhongfu.registry.models import Household
 
 from . import providers, selectors
@@ -842,7 +844,13 @@ def donation_record_online(
     with the same amount changes nothing; with another amount or order it is refused. A failure marks a
     waiting order failed. The order's row is locked, so concurrent callbacks for it are served in turn."""
     txn_id = (txn_id or "").strip()
-    # The gift already recorded for this transaction id, if any, read with the order (one round trip).
+    if connection.vendor == "postgresql" and status == providers.PAID and txn_id:
+        gift = _online_read(provider=provider, txn_id=txn_id, order_id=order_id, amount_fen=amount_fen)
+        if gift is not None:
+            return _record_online_pg(gift, provider=provider, txn_id=txn_id), False
+    # The general path: every refusal, replay and failure, all of SQLite, and on PostgreSQL a unit's first
+    # gift of a month or year. The gift already recorded for this transaction id, if any, is read with the
+    # order (one round trip).
     recorded = Donation.objects.filter(provider=provider, provider_txn_id=txn_id)
     order = (
         PaymentOrder.objects.select_for_update(of=("self",))
@@ -851,10 +859,7 @@ def donation_record_online(
         .annotate(
             txn_gift=Subquery(recorded.values("pk")[:1]),
             txn_gift_fen=Subquery(recorded.values("amount_fen")[:1]),
-            # What every gift needs, read in the same query: the site's user, the unit's bank and general fund.
             online_actor_id=Subquery(User.objects.filter(username=ONLINE_USERNAME).values("pk")[:1]),
-            bank_id=Subquery(FundAccount.objects.filter(unit=OuterRef("unit"), code=BANK).values("pk")[:1]),
-            general_id=Subquery(FundAccount.objects.filter(unit=OuterRef("unit"), code=GENERAL).values("pk")[:1]),
         )
         .first()
     )
@@ -898,8 +903,19 @@ def donation_record_online(
         )
         return order, False
     if connection.vendor == "postgresql":
-        _record_online_pg(actor=actor, order=order, txn_id=txn_id)
-        return order, False
+        # Open what the hot path needs (the accounts, the month's period, the year's receipt counter), then
+        # write the gift as it does.
+        accounts = _standard_accounts(order.unit, BANK, GENERAL)
+        account = order.account or accounts[GENERAL]
+        if account.unit_id != order.unit_id or account.kind not in (AccountKind.GENERAL, AccountKind.RESTRICTED):
+            raise InvalidInput(_("A gift is credited to a general or restricted fund of the unit."), field="account")
+        _open_period(order.unit, today)
+        ReceiptCounter.objects.bulk_create(
+            [ReceiptCounter(unit_id=order.unit_id, year=today.year)], ignore_conflicts=True
+        )
+        gift = _online_read(provider=provider, txn_id=txn_id, order_id=order_id, amount_fen=amount_fen)
+        assert gift is not None, "the books were opened and the order checked above"
+        return _record_online_pg(gift, provider=provider, txn_id=txn_id), False
     # The work that needs no lock shared with other gifts comes first: the unit's bank account and general
     # fund and the month's period (opened on first use), the donor, the ledger entry. The fund's running
     # total, the receipt counter and the audit log (appended at the commit, _books_transaction) are taken
@@ -940,59 +956,50 @@ def donation_record_online(
     return order, False
 
 
-# The serialising end of an online gift on PostgreSQL, in one statement: raise the fund's running total (its
-# row lock), write the gift with the total before it, take the receipt number (the counter's row lock) and
-# write the receipt. A transaction id recorded meanwhile by another order leaves no gift (ON CONFLICT) and so
-# no row.
-_ONLINE_TAIL = """
-WITH total AS (
-    UPDATE funds_fundaccount SET inflow_fen = inflow_fen + %(amount)s WHERE id = %(account)s
-    RETURNING inflow_fen - %(amount)s AS before
-), gift AS (
-    INSERT INTO funds_donation (id, unit_id, donor_id, amount_fen, channel, provider, provider_txn_id, account_id,
-        directed, restriction, received_on, receipt_declined, entry_id, cum_before_fen, created_at)
-    SELECT %(donation)s, %(unit)s, %(donor)s, %(amount)s, %(channel)s, %(provider)s, %(txn)s, %(account)s,
-        %(directed)s, %(restriction)s::jsonb, %(today)s, false, %(entry)s, total.before, %(now)s FROM total
-    ON CONFLICT DO NOTHING
-    RETURNING id, cum_before_fen
-), counter AS (
-    UPDATE funds_receiptcounter SET last_number = last_number + 1
-    WHERE unit_id = %(unit)s AND year = %(year)s AND EXISTS (SELECT 1 FROM gift)
-    RETURNING last_number
-), receipt AS (
-    INSERT INTO funds_receipt (unit_id, year, number, donation_id, donor_name, amount_fen, issued_on, handler_id,
-        withdrawn_reason)
-    SELECT %(unit)s, %(year)s, counter.last_number, %(donation)s, %(donor_name)s, %(amount)s, %(today)s,
-        %(handler)s, '' FROM counter
-    RETURNING id, number
-)
-SELECT gift.cum_before_fen, receipt.id, receipt.number FROM gift CROSS JOIN receipt
+# --- online gifts on PostgreSQL: the hot path -----------------------------------------------------------
+# A provider's callbacks arrive by the thousand during a drive, each its own transaction, and every one ends
+# in the same three locks (the fund's running total, the receipt counter, the audit chain). So the gift is
+# written in as few round trips as the books allow, by statements prepared once per connection
+# (common.pg.prepared): one that locks the order and reads what the gift needs (_ONLINE_READ), one call of
+# the database function funds_online_gift (migration 0010) that writes it, takes the locks and reads the
+# audit chain's last link, one that appends its audit entries, and the commit.
+
+# The order (locked), whether its transaction is already recorded, the site's user, the unit's bank account
+# and general fund, the order's own fund, the ids the gift's rows will take (a replay or a refusal leaves a
+# gap in the sequences, as a rolled-back insert would), the month's period under its shared lock (see
+# _open_period) and whether the year's receipt counter exists. Every parameter is cast: the server binds them.
+# A prepared statement's plan is generic (made for any parameters), so the transaction id's test repeats the
+# unique index's condition (provider_txn_id <> ''): without it that index is not used and every callback
+# would scan all gifts.
+_ONLINE_READ = """
+SELECT o.id, o.unit_id, o.account_id, o.amount_fen, o.donor_name, o.anonymous, o.consent_to_name, o.alias,
+    o.status,
+    EXISTS (SELECT 1 FROM funds_donation d
+        WHERE d.provider = %(provider)s::text AND d.provider_txn_id = %(txn)s::text AND d.provider_txn_id <> ''),
+    (SELECT u.id FROM accounts_user u WHERE u.username = %(online)s::text),
+    (SELECT f.id FROM funds_fundaccount f WHERE f.unit_id = o.unit_id AND f.code = %(bank)s::text),
+    (SELECT f.id FROM funds_fundaccount f WHERE f.unit_id = o.unit_id AND f.code = %(general)s::text),
+    a.unit_id, a.kind, a.code, a.restriction_project, a.restriction_region_prefix, a.restriction_group,
+    CASE WHEN o.anonymous THEN NULL ELSE nextval(pg_get_serial_sequence('funds_donor', 'id')) END,
+    nextval(pg_get_serial_sequence('funds_ledgerentry', 'id')),
+    nextval(pg_get_serial_sequence('funds_donation', 'id')),
+    p.id, p.locked,
+    EXISTS (SELECT 1 FROM funds_receiptcounter c WHERE c.unit_id = o.unit_id AND c.year = %(year)s::integer)
+FROM funds_paymentorder o
+LEFT JOIN funds_fundaccount a ON a.id = o.account_id
+LEFT JOIN LATERAL (
+    SELECT p.id, p.locked FROM funds_period p WHERE p.unit_id = o.unit_id AND p.month = %(month)s::date FOR SHARE
+) p ON true
+WHERE o.reference = %(order)s::text AND o.provider = %(provider)s::text
+FOR UPDATE OF o
 """
 
-
-# Everything private to an online gift on PostgreSQL, in one statement: its donor (unless anonymous), its entry
-# and two lines, and the order marked paid with the gift's id taken from its sequence (the gift is written
-# later, in _ONLINE_TAIL; foreign keys are checked at the commit).
-_ONLINE_PRIVATE = """
-WITH donor AS (
-    INSERT INTO funds_donor (kind, name, uscc, anonymous, consent_to_name, alias, created_by_id, created_at)
-    SELECT %(kind)s, %(name)s, '', false, %(consent)s, %(alias)s, %(actor)s, %(now)s WHERE %(named)s
-    RETURNING id
-), entry AS (
-    INSERT INTO funds_ledgerentry (unit_id, date, period_id, kind, memo, reverses_id, created_by_id, created_at)
-    VALUES (%(unit)s, %(today)s, %(period)s, %(entry_kind)s, %(memo)s, NULL, %(actor)s, %(now)s)
-    RETURNING id
-), lines AS (
-    INSERT INTO funds_ledgerline (entry_id, account_id, amount_fen)
-    SELECT entry.id, line.account, line.fen FROM entry, (VALUES
-        (%(asset)s::bigint, %(amount)s::bigint), (%(account)s::bigint, -%(amount)s::bigint)) AS line(account, fen)
-), paid AS (
-    UPDATE funds_paymentorder
-    SET status = %(paid)s, donation_id = nextval(pg_get_serial_sequence('funds_donation', 'id')), paid_at = %(now)s
-    WHERE id = %(order)s
-    RETURNING donation_id
-)
-SELECT (SELECT id FROM donor), entry.id, paid.donation_id FROM entry CROSS JOIN paid
+_ONLINE_WRITE = """
+SELECT * FROM funds_online_gift(%(donor)s::bigint, %(name)s::text, %(consent)s::boolean, %(alias)s::text,
+    %(actor)s::bigint, %(now)s::timestamptz, %(entry)s::bigint, %(unit)s::bigint, %(today)s::date,
+    %(period)s::bigint, %(memo)s::text, %(asset)s::bigint, %(account)s::bigint, %(amount)s::bigint,
+    %(donation)s::bigint, %(order)s::bigint, %(provider)s::text, %(txn)s::text, %(restriction)s::jsonb,
+    %(audit_lock)s::bigint)
 """
 
 
@@ -1001,148 +1008,160 @@ def _persisted(instance):
     return instance
 
 
-def _record_online_pg(*, actor, order: PaymentOrder, txn_id: str):
-    """donation_record_online's donor, gift, entry and receipt on PostgreSQL, in the fewest round trips:
-    the accounts, the period (with whether the year's receipt counter exists), everything private to the gift
-    in one statement (_ONLINE_PRIVATE), then one round trip that writes the gift and its receipt under the
-    fund's and the counter's locks and takes the audit log's lock (_ONLINE_TAIL, audit_flush_after), one
-    INSERT of the audit entries, the commit."""
-    unit, amount, today, provider = order.unit, order.amount_fen, timezone.localdate(), order.provider
-    if order.bank_id is not None and order.general_id is not None:
-        accounts = {
-            code: _persisted(FundAccount(pk=pk, unit=unit, code=code, kind=_STANDARD[code][0], name=_STANDARD[code][1]))
-            for code, pk in ((BANK, order.bank_id), (GENERAL, order.general_id))
-        }
-    else:
-        accounts = _standard_accounts(unit, BANK, GENERAL)
-    account, asset = order.account or accounts[GENERAL], accounts[BANK]
-    if account.unit_id != unit.pk or account.kind not in (AccountKind.GENERAL, AccountKind.RESTRICTED):
-        raise InvalidInput(_("A gift is credited to a general or restricted fund of the unit."), field="account")
-    month = today.replace(day=1)
-    with connection.cursor() as cur:
-        # The period's shared lock (see _open_period) and whether the counter exists: a plain read of it,
-        # which waits for no one (the counter's lock is taken last).
-        cur.execute(
-            "SELECT p.id, p.locked, EXISTS (SELECT 1 FROM funds_receiptcounter c WHERE c.unit_id = %s AND c.year = %s)"
-            " FROM funds_period p WHERE p.unit_id = %s AND p.month = %s FOR SHARE OF p",
-            [unit.pk, today.year, unit.pk, month],
-        )
-        row = cur.fetchone()
-    if row is None or row[1]:
-        period, counter = _open_period(unit, today), False  # opened on first use; a locked month is refused
-    else:
-        period, counter = _persisted(Period(pk=row[0], unit=unit, month=month, locked=False)), row[2]
-    if not counter:
-        ReceiptCounter.objects.bulk_create([ReceiptCounter(unit_id=unit.pk, year=today.year)], ignore_conflicts=True)
-    now = timezone.now()
-    memo = f"{provider} {order.reference}"
-    with connection.cursor() as cur:
-        cur.execute(
-            _ONLINE_PRIVATE,
-            {
-                "kind": DonorKind.PERSON,
-                "name": order.donor_name,
-                "consent": order.consent_to_name,
-                "alias": order.alias,
-                "actor": actor.pk,
-                "now": now,
-                "named": not order.anonymous,
-                "unit": unit.pk,
-                "today": today,
-                "period": period.pk,
-                "entry_kind": EntryKind.DONATION,
-                "memo": memo,
-                "asset": asset.pk,
-                "account": account.pk,
-                "amount": amount,
-                "paid": OrderStatus.PAID,
-                "order": order.pk,
-            },
-        )
-        donor_id, entry_id, donation_id = cur.fetchone()
-    donor = None
-    if donor_id is not None:
-        donor = _persisted(
-            Donor(
-                pk=donor_id,
-                kind=DonorKind.PERSON,
-                name=order.donor_name,
-                consent_to_name=order.consent_to_name,
-                alias=order.alias,
-                created_by=actor,
-                created_at=now,
-            )
-        )
-        _audit(actor, "create", "donor", donor, {"kind": DonorKind.PERSON, "consent": order.consent_to_name})
-    entry = _persisted(
-        LedgerEntry(
-            pk=entry_id, unit=unit, date=today, period=period, kind=EntryKind.DONATION, memo=memo, created_by=actor
-        )
-    )
-    directed = account.kind == AccountKind.RESTRICTED
-    donation = _persisted(
-        Donation(
-            pk=donation_id,
-            unit=unit,
-            donor=donor,
-            amount_fen=amount,
-            channel=Channel.ONLINE,
-            provider=provider,
-            provider_txn_id=txn_id[:64],
-            account=account,
-            directed=directed,
-            restriction=account.restriction if directed else {},
-            received_on=today,
-            receipt_declined=False,
-            entry=entry,
-            created_at=now,
-        )
-    )
-    order.status, order.donation, order.paid_at = OrderStatus.PAID, donation, now
-    _audit(
-        actor,
-        "create",
-        "donation",
-        donation,
-        {"amount_fen": amount, "channel": Channel.ONLINE, "account": account.code, "entry": entry.pk},
-    )
+@dataclass
+class _OnlineGift:
+    """What an online gift's rows are made of (_record_online_pg), read by _online_read or, for a unit's
+    first gift of a month or year, by the general path that opens the books."""
+
+    order_id: int
+    reference: str
+    unit_id: int
+    amount_fen: int
+    donor_name: str
+    consent_to_name: bool
+    alias: str
+    actor_id: int
+    bank_id: int
+    account_id: int
+    account_code: str
+    restriction: dict | None  # a restricted fund's restriction, None for a general fund
+    period_id: int
+    donor_id: int | None
+    entry_id: int
+    donation_id: int
+
+
+def _online_read(*, provider: str, txn_id: str, order_id: str, amount_fen) -> _OnlineGift | None:
+    """Lock the order and read what its gift needs; the gift when it can go straight to _record_online_pg,
+    else None: the order is missing or already paid, the callback is a replay or its amount is wrong
+    (the general path refuses or answers it), or the unit has no gift yet this month or year (the general
+    path opens its accounts, period and receipt counter)."""
+    today = timezone.localdate()
     params = {
-        "amount": amount,
-        "account": account.pk,
-        "donation": donation_id,
-        "unit": unit.pk,
-        "donor": donor.pk if donor else None,
-        "channel": Channel.ONLINE,
         "provider": provider,
-        "txn": donation.provider_txn_id,
-        "directed": directed,
-        "restriction": json.dumps(donation.restriction),
-        "today": today,
-        "entry": entry.pk,
-        "now": now,
+        "txn": txn_id,
+        "order": order_id,
+        "online": ONLINE_USERNAME,
+        "bank": BANK,
+        "general": GENERAL,
         "year": today.year,
-        "donor_name": "" if donation.anonymous else donor.name,
-        "handler": actor.pk,
+        "month": today.replace(day=1),
     }
+    row = next(iter(prepared(_ONLINE_READ, params)), None)
+    if row is None or row[22] is None:  # no such order, or no period yet this month
+        return None
+    (pk, unit_id, account_id, order_fen, name, anonymous, consent, alias, status, recorded) = row[:10]
+    (actor_id, bank_id, general_id, account_unit, account_kind, account_code) = row[10:16]
+    restriction = dict(zip(("project", "region_prefix", "group"), row[16:19], strict=True))  # FundAccount.restriction
+    donor_id, entry_id, donation_id, period_id, locked, counter = row[19:]
+    if (
+        status == OrderStatus.PAID  # waiting or failed: a donor may pay a failed order again
+        or recorded
+        or order_fen != amount_fen
+        or None in (actor_id, bank_id, general_id)
+        or locked
+        or not counter
+    ):
+        return None
+    if account_id is None:
+        account_id, account_code, restriction = general_id, GENERAL, None
+    elif account_unit != unit_id or account_kind not in (AccountKind.GENERAL, AccountKind.RESTRICTED):
+        return None  # refused by the general path
+    elif account_kind == AccountKind.GENERAL:
+        restriction = None
+    return _OnlineGift(
+        order_id=pk,
+        reference=order_id,
+        unit_id=unit_id,
+        amount_fen=order_fen,
+        donor_name=name,
+        consent_to_name=consent,
+        alias=alias,
+        actor_id=actor_id,
+        bank_id=bank_id,
+        account_id=account_id,
+        account_code=account_code,
+        restriction=restriction,
+        period_id=period_id,
+        donor_id=None if anonymous else donor_id,
+        entry_id=entry_id,
+        donation_id=donation_id,
+    )
+
+
+def _record_online_pg(gift: _OnlineGift, *, provider: str, txn_id: str) -> PaymentOrder:
+    """Write an online gift on PostgreSQL: one call of funds_online_gift for all its rows, which ends with the
+    audit chain's lock and last link (_ONLINE_WRITE, audit_flush_after), then its audit entries, as the
+    general path writes them. Returns the order, paid, with the receipt's code."""
+    today, now = timezone.localdate(), timezone.now()
+    # The kinds and statuses the function writes (person, donation, online, paid) are the models' values.
+    params = {
+        "donor": gift.donor_id,
+        "name": gift.donor_name,
+        "consent": gift.consent_to_name,
+        "alias": gift.alias,
+        "actor": gift.actor_id,
+        "now": now,
+        "entry": gift.entry_id,
+        "unit": gift.unit_id,
+        "today": today,
+        "period": gift.period_id,
+        "memo": f"{provider} {gift.reference}",
+        "asset": gift.bank_id,
+        "account": gift.account_id,
+        "amount": gift.amount_fen,
+        "donation": gift.donation_id,
+        "order": gift.order_id,
+        "provider": provider,
+        "txn": txn_id[:64],
+        "restriction": None if gift.restriction is None else json.dumps(gift.restriction),
+    }
+    actor = _persisted(User(pk=gift.actor_id, username=ONLINE_USERNAME, is_active=False))
+    order = _persisted(
+        PaymentOrder(pk=gift.order_id, reference=gift.reference, status=OrderStatus.PAID, provider=provider)
+    )
+    order.donation_id = gift.donation_id
 
     def written(rows):
         if not rows:
             raise InvalidInput(_("This transaction is already recorded."), field="txn_id")
-        donation.cum_before_fen, receipt_id, number = rows[0]
-        code = f"{today.year}-{number:06d}"
-        order.receipt_code = code
+        receipt_id, number = rows[0]
+        order.receipt_code = f"{today.year}-{number:06d}"
+        # The entries the general path writes, in its order.
+        if gift.donor_id is not None:
+            audit_record(
+                actor=actor,
+                action="create",
+                object_type="donor",
+                object_id=gift.donor_id,
+                after={"kind": DonorKind.PERSON, "consent": gift.consent_to_name},
+            )
+        audit_record(
+            actor=actor,
+            action="create",
+            object_type="donation",
+            object_id=gift.donation_id,
+            after={
+                "amount_fen": gift.amount_fen,
+                "channel": Channel.ONLINE,
+                "account": gift.account_code,
+                "entry": gift.entry_id,
+            },
+        )
         audit_record(
             actor=actor,
             action="issue",
             object_type="receipt",
             object_id=receipt_id,
-            after={"number": code, "donation": donation_id},
+            after={"number": order.receipt_code, "donation": gift.donation_id},
         )
-        _audit(actor, "update", "payment_order", order, {"status": "paid", "txn_id": txn_id, "donation": donation_id})
+        audit_record(
+            actor=actor,
+            action="update",
+            object_type="payment_order",
+            object_id=gift.order_id,
+            after={"status": OrderStatus.PAID, "txn_id": txn_id, "donation": gift.donation_id},
+        )
 
-    # pyformat parameters: the audit's own placeholder is positional, so the tail's are inlined here.
-    with connection.cursor() as cur:
-        tail = cur.mogrify(_ONLINE_TAIL, params)
-    tail = tail.decode() if isinstance(tail, bytes) else tail
-    audit_flush_after(tail.replace("%", "%%"), [], written)
-    return donation
+    audit_flush_after(_ONLINE_WRITE, params, written)
+    return order

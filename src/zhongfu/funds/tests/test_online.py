@@ -235,3 +235,73 @@ def test_the_real_transport_makes_an_http_post():
         server.server_close()
     assert (status, body) == (403, b'{"detail":"no"}')
     assert seen == {"path": CALLBACK, "type": "application/json", "body": b'{"a":1}'}
+
+
+def _gift_as_written(order: PaymentOrder) -> dict:
+    """An online gift's rows and audit entries, without what differs from gift to gift (ids, amounts, times)."""
+    order.refresh_from_db()
+    donation = order.donation
+    receipt = donation.receipts.get()
+    objects = {
+        "donor": donation.donor_id,
+        "donation": donation.pk,
+        "receipt": receipt.pk,
+        "payment_order": order.pk,
+    }
+    entries = [
+        (e.action, e.object_type, sorted((e.after or {}).keys()), e.actor_name, e.household_id, e.region_code)
+        for e in AuditEntry.objects.filter(
+            object_type__in=objects, object_id__in=[str(pk) for pk in objects.values() if pk]
+        ).order_by("seq")
+        if str(objects[e.object_type]) == e.object_id
+    ]
+    entry = donation.entry
+    return {
+        "order": (order.status, order.paid_at is not None),
+        "donation": (donation.channel, donation.provider, donation.account_id, donation.directed, donation.restriction),
+        "donor": (donation.donor.name, donation.donor.consent_to_name, donation.donor.alias)
+        if donation.donor
+        else None,
+        "entry": (entry.kind, entry.memo.split()[0], entry.created_by.username, entry.period_id),
+        "lines": sorted((line.account.code, line.amount_fen > 0) for line in entry.lines.select_related("account")),
+        "receipt": (receipt.donor_name, receipt.handler.username, receipt.amount_fen == donation.amount_fen),
+        "audit": entries,
+    }
+
+
+def test_every_gift_of_a_month_is_written_as_the_first(client, unit, keeper, education, monkeypatch):
+    """On PostgreSQL a unit's first gift of a month opens its books on the general path and the rest take the
+    hot path (_online_read, _record_online_pg); both must write the same rows and audit entries."""
+    from django.db import connection
+
+    from zhongfu.audit.services import audit_verify
+
+    fund, _budget = education
+    reads = []
+    real_read = services._online_read
+    monkeypatch.setattr(services, "_online_read", lambda **kw: reads.append(real_read(**kw)) or reads[-1])
+    written = {}
+    for kind, extra in (("named", {"account": fund, "consent_to_name": True, "alias": "春风"}), ("anonymous", {})):
+        for n in (1, 2):
+            if kind == "anonymous":
+                order = services.payment_order_create(unit=unit, amount_fen=300 + n, anonymous=True)
+            else:
+                order = _order(unit, amount_fen=100 + n, **extra)
+            reads.clear()
+            assert _post(client, SIM.callback(order)).status_code == 200
+            written[kind, n] = (_gift_as_written(order), [r is not None for r in reads])
+    first, hot = written["named", 1], written["named", 2]
+    assert first[0] == hot[0] and written["anonymous", 1][0] == written["anonymous", 2][0]
+    assert [a[:2] for a in first[0]["audit"]] == [
+        ("create", "donor"),
+        ("create", "donation"),
+        ("issue", "receipt"),
+        ("update", "payment_order"),
+    ]
+    assert written["anonymous", 1][0]["donor"] is None and len(written["anonymous", 1][0]["audit"]) == 3
+    if connection.vendor == "postgresql":
+        # The unit's first gift found no books (None), opened them, then read again; every later one went straight.
+        assert first[1] == [False, True] and hot[1] == [True]
+        assert written["anonymous", 1][1] == written["anonymous", 2][1] == [True]
+    assert sorted(Receipt.objects.filter(unit=unit).values_list("number", flat=True)) == [1, 2, 3, 4]
+    assert audit_verify().ok
