@@ -10,7 +10,7 @@ PORT ?= 8000
 B ?= democity
 N ?= 100000
 # pytest-xdist workers for `make test`: one per core (conftest.py keeps the tests that start processes of
-# their own together on one worker); TEST_WORKERS=0 runs the suite in one process.
+# their own together on one worker, handed out first); TEST_WORKERS=0 runs the suite in one process.
 TEST_WORKERS ?= auto
 export PYTHONDONTWRITEBYTECODE := 1
 # The machine-wide pip configuration points at local mirrors a fresh machine may not have.
@@ -72,7 +72,7 @@ run: demo
 test: setup deps-system
 	$(BIN)/ruff check .
 	$(ZF) makemigrations --check --dry-run -v 0
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 lint: deps-python
 	$(BIN)/ruff check .

@@ -131,12 +131,30 @@ def run_tasks(db):
     return run
 
 
-def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (`make test` runs with `-n auto --dist loadgroup`) the tests that start a system of
-    processes of their own run on one worker, one after the other: the browser tests share one running system
-    and one Chromium (split across workers, each worker would start its own), and neither they nor the race
-    tests' sixteen workers then compete with the other for the machine, which their page and start-up timeouts
-    would feel. Without xdist the mark does nothing."""
-    for item in items:
-        if item.nodeid.startswith(("tests/e2e/", "tests/concurrency/")):
-            item.add_marker(pytest.mark.xdist_group("own-processes"))
+# Under pytest-xdist (`make test` runs with `-n auto`), the tests that start a system of processes of their own
+# run on one worker, one after the other: the browser tests share one running system and one Chromium (split
+# across workers, each worker would start its own), and neither they nor the race tests' sixteen workers then
+# compete with the other for the machine, which their page and start-up timeouts would feel.
+_OWN_PROCESSES = ("tests/e2e/", "tests/concurrency/")
+
+
+class _OwnProcessesTogether:
+    """xdist's `loadgroup` would do this with a mark, but it renames the items through `_nodeid`, which pytest 9
+    no longer reads, so the group falls apart; a scheduler of our own (xdist's documented hook) does it instead.
+    Every other test is a unit of its own, handed to whichever worker is free; the group, the largest unit, is
+    handed out first (xdist orders the units by size), so it runs while the other worker shares the rest."""
+
+    @staticmethod
+    def pytest_xdist_make_scheduler(config, log):
+        from xdist.scheduler import LoadScopeScheduling
+
+        class Scheduling(LoadScopeScheduling):
+            def _split_scope(self, nodeid: str) -> str:
+                return "own-processes" if nodeid.startswith(_OWN_PROCESSES) else nodeid
+
+        return Scheduling(config, log)
+
+
+def pytest_configure(config):
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_OwnProcessesTogether(), "zhongfu-own-processes-together")
