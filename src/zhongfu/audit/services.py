@@ -20,8 +20,9 @@ from zhongfu.common.pg import prepared
 from .models import AuditEntry
 
 GENESIS = "0" * 64
-# Any constant: the advisory lock that serialises appends on PostgreSQL.
-_PG_LOCK_KEY = 0x7A6866
+# Any constant: the advisory lock that serialises appends on PostgreSQL (also taken by the database function
+# audit_append, migration 0004).
+PG_LOCK_KEY = 0x7A6866
 
 
 def _digest(prev_hash: str, entry: AuditEntry) -> str:
@@ -117,37 +118,17 @@ def _entry(actor, spec: dict, *, seq: int, at, prev_hash: str) -> AuditEntry:
     )
 
 
-def audit_flush_after(sql: str, params: dict, then):
-    """Inside `audit_deferred`, on PostgreSQL: one prepared statement (common.pg.prepared) does the caller's
-    last writes — which take their own row locks first — and ends by taking the chain's lock and reading its
-    last link: `audit_chain_head(%(audit_lock)s::bigint)` (migration 0004), whose seq and hash are its rows'
-    last two columns; `audit_lock` is added to `params`. `then(rows)` gets the rows without them and may
-    record more entries; the buffer is then appended (one INSERT) and emptied, and what `then` returned is
-    returned. From the lock to the commit the transaction does nothing but that INSERT."""
-    buffer = _local.buffer
-    assert buffer is not None and connection.vendor == "postgresql"
-    rows = prepared(sql, {**params, "audit_lock": _PG_LOCK_KEY})
-    result = then([row[:-2] for row in rows])
-    items, buffer[:] = list(buffer), []
-    # No row: the statement stopped before the lock (and `then` has refused it); _append locks as usual.
-    head = (rows[0][-2] or 0, rows[0][-1] or GENESIS) if rows else None
-    _append(items, head=head)
-    return result
-
-
-def _append(items: list[tuple], head: tuple | None = None) -> list[AuditEntry]:
-    """Append (actor, spec) pairs to the chain under its lock: the lock, the last link, one INSERT. `head`:
-    the last link as (seq, hash) when the caller already holds the lock and read it (audit_flush_after)."""
+def _append(items: list[tuple]) -> list[AuditEntry]:
+    """Append (actor, spec) pairs to the chain under its lock: the lock, the last link, one INSERT."""
     if not items:
         return []
     # No savepoint of its own: an error here fails the caller's transaction, which is what must happen.
     with transaction.atomic(savepoint=False):
-        if head is None:
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cur:
-                    cur.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-            last = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
-            head = last or (0, GENESIS)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [PG_LOCK_KEY])
+        last = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
+        head = last or (0, GENESIS)
         seq, prev_hash = head
         at = timezone.now()
         rows = []

@@ -16,9 +16,7 @@ parallel and cannot deadlock."""
 
 import datetime as dt
 import functools
-import json
 import secrets
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -29,7 +27,8 @@ from django.utils.translation import gettext_lazy as _
 
 from zhongfu.accounts.models import Unit, User
 from zhongfu.accounts.roles import Role
-from zhongfu.audit.services import audit_deferred, audit_flush_after, audit_record
+from zhongfu.audit.services import PG_LOCK_KEY as AUDIT_LOCK_KEY
+from zhongfu.audit.services import audit_deferred, audit_record
 from zhongfu.common.errors import InvalidInput, NotFound, PermissionDenied
 from zhongfu.common.identifiers import validate_uscc
 from zhongfu.common.money import fen_to_yuan_text, yuan_to_fen
@@ -834,20 +833,28 @@ def payment_order_create(
     )
 
 
-@_books_transaction
 def donation_record_online(
     *, provider: str, txn_id: str, order_id: str, amount_fen, status: str
 ) -> tuple[PaymentOrder, bool]:
     """Act on a payment provider's callback, whose signature the caller has checked. A payment records the
-    gift (debit bank, credit the order's fund), its donor and its numbered receipt, all in this transaction.
+    gift (debit bank, credit the order's fund), its donor and its numbered receipt, all in one transaction.
     Returns the order and whether the callback was a replay: a transaction already recorded for this order
     with the same amount changes nothing; with another amount or order it is refused. A failure marks a
     waiting order failed. The order's row is locked, so concurrent callbacks for it are served in turn."""
     txn_id = (txn_id or "").strip()
-    if connection.vendor == "postgresql" and status == providers.PAID and txn_id:
-        gift = _online_read(provider=provider, txn_id=txn_id, order_id=order_id, amount_fen=amount_fen)
-        if gift is not None:
-            return _record_online_pg(gift, provider=provider, txn_id=txn_id), False
+    if connection.vendor == "postgresql" and status == providers.PAID and txn_id and type(amount_fen) is int:
+        order = _record_online_pg(provider=provider, txn_id=txn_id, order_id=order_id, amount_fen=amount_fen)
+        if order is not None:
+            return order, False
+    return _donation_record_online(
+        provider=provider, txn_id=txn_id, order_id=order_id, amount_fen=amount_fen, status=status
+    )
+
+
+@_books_transaction
+def _donation_record_online(
+    *, provider: str, txn_id: str, order_id: str, amount_fen, status: str
+) -> tuple[PaymentOrder, bool]:
     # The general path: every refusal, replay and failure, all of SQLite, and on PostgreSQL a unit's first
     # gift of a month or year. The gift already recorded for this transaction id, if any, is read with the
     # order (one round trip).
@@ -903,8 +910,8 @@ def donation_record_online(
         )
         return order, False
     if connection.vendor == "postgresql":
-        # Open what the hot path needs (the accounts, the month's period, the year's receipt counter), then
-        # write the gift as it does.
+        # The unit's first gift of the month or year: open what the hot path needs (the accounts, the
+        # month's period, the year's receipt counter), then write the gift as it does, in this transaction.
         accounts = _standard_accounts(order.unit, BANK, GENERAL)
         account = order.account or accounts[GENERAL]
         if account.unit_id != order.unit_id or account.kind not in (AccountKind.GENERAL, AccountKind.RESTRICTED):
@@ -913,9 +920,10 @@ def donation_record_online(
         ReceiptCounter.objects.bulk_create(
             [ReceiptCounter(unit_id=order.unit_id, year=today.year)], ignore_conflicts=True
         )
-        gift = _online_read(provider=provider, txn_id=txn_id, order_id=order_id, amount_fen=amount_fen)
-        assert gift is not None, "the books were opened and the order checked above"
-        return _record_online_pg(gift, provider=provider, txn_id=txn_id), False
+        order = _record_online_pg(provider=provider, txn_id=txn_id, order_id=order_id, amount_fen=amount_fen)
+        if order is None:
+            raise InvalidInput(_("This transaction is already recorded."), field="txn_id")
+        return order, False
     # The work that needs no lock shared with other gifts comes first: the unit's bank account and general
     # fund and the month's period (opened on first use), the donor, the ledger entry. The fund's running
     # total, the receipt counter and the audit log (appended at the commit, _books_transaction) are taken
@@ -958,47 +966,15 @@ def donation_record_online(
 
 # --- online gifts on PostgreSQL: the hot path -----------------------------------------------------------
 # A provider's callbacks arrive by the thousand during a drive, each its own transaction, and every one ends
-# in the same three locks (the fund's running total, the receipt counter, the audit chain). So the gift is
-# written in as few round trips as the books allow, by statements prepared once per connection
-# (common.pg.prepared): one that locks the order and reads what the gift needs (_ONLINE_READ), one call of
-# the database function funds_online_gift (migration 0010) that writes it, takes the locks and reads the
-# audit chain's last link, one that appends its audit entries, and the commit.
+# in the same three locks (the fund's running total, the receipt counter, the audit chain), each held to the
+# commit. So the plain case is one statement, prepared once per connection (common.pg.prepared): the database
+# function funds_online_gift (migration 0010), which writes the gift, its donor, entry, receipt and audit
+# entries. Outside a transaction the statement is its own, and the locks are held for the database's own
+# work only, never while it waits on Python.
 
-# The order (locked), whether its transaction is already recorded, the site's user, the unit's bank account
-# and general fund, the order's own fund, the ids the gift's rows will take (a replay or a refusal leaves a
-# gap in the sequences, as a rolled-back insert would), the month's period under its shared lock (see
-# _open_period) and whether the year's receipt counter exists. Every parameter is cast: the server binds them.
-# A prepared statement's plan is generic (made for any parameters), so the transaction id's test repeats the
-# unique index's condition (provider_txn_id <> ''): without it that index is not used and every callback
-# would scan all gifts.
-_ONLINE_READ = """
-SELECT o.id, o.unit_id, o.account_id, o.amount_fen, o.donor_name, o.anonymous, o.consent_to_name, o.alias,
-    o.status,
-    EXISTS (SELECT 1 FROM funds_donation d
-        WHERE d.provider = %(provider)s::text AND d.provider_txn_id = %(txn)s::text AND d.provider_txn_id <> ''),
-    (SELECT u.id FROM accounts_user u WHERE u.username = %(online)s::text),
-    (SELECT f.id FROM funds_fundaccount f WHERE f.unit_id = o.unit_id AND f.code = %(bank)s::text),
-    (SELECT f.id FROM funds_fundaccount f WHERE f.unit_id = o.unit_id AND f.code = %(general)s::text),
-    a.unit_id, a.kind, a.code, a.restriction_project, a.restriction_region_prefix, a.restriction_group,
-    CASE WHEN o.anonymous THEN NULL ELSE nextval(pg_get_serial_sequence('funds_donor', 'id')) END,
-    nextval(pg_get_serial_sequence('funds_ledgerentry', 'id')),
-    nextval(pg_get_serial_sequence('funds_donation', 'id')),
-    p.id, p.locked,
-    EXISTS (SELECT 1 FROM funds_receiptcounter c WHERE c.unit_id = o.unit_id AND c.year = %(year)s::integer)
-FROM funds_paymentorder o
-LEFT JOIN funds_fundaccount a ON a.id = o.account_id
-LEFT JOIN LATERAL (
-    SELECT p.id, p.locked FROM funds_period p WHERE p.unit_id = o.unit_id AND p.month = %(month)s::date FOR SHARE
-) p ON true
-WHERE o.reference = %(order)s::text AND o.provider = %(provider)s::text
-FOR UPDATE OF o
-"""
-
-_ONLINE_WRITE = """
-SELECT * FROM funds_online_gift(%(donor)s::bigint, %(name)s::text, %(consent)s::boolean, %(alias)s::text,
-    %(actor)s::bigint, %(now)s::timestamptz, %(entry)s::bigint, %(unit)s::bigint, %(today)s::date,
-    %(period)s::bigint, %(memo)s::text, %(asset)s::bigint, %(account)s::bigint, %(amount)s::bigint,
-    %(donation)s::bigint, %(order)s::bigint, %(provider)s::text, %(txn)s::text, %(restriction)s::jsonb,
+_ONLINE_GIFT = """
+SELECT out_order, out_donation, out_number FROM funds_online_gift(%(provider)s::text, %(txn)s::text,
+    %(order)s::text, %(amount)s::bigint, %(online)s::text, %(today)s::date, %(now)s::timestamptz,
     %(audit_lock)s::bigint)
 """
 
@@ -1008,160 +984,32 @@ def _persisted(instance):
     return instance
 
 
-@dataclass
-class _OnlineGift:
-    """What an online gift's rows are made of (_record_online_pg), read by _online_read or, for a unit's
-    first gift of a month or year, by the general path that opens the books."""
-
-    order_id: int
-    reference: str
-    unit_id: int
-    amount_fen: int
-    donor_name: str
-    consent_to_name: bool
-    alias: str
-    actor_id: int
-    bank_id: int
-    account_id: int
-    account_code: str
-    restriction: dict | None  # a restricted fund's restriction, None for a general fund
-    period_id: int
-    donor_id: int | None
-    entry_id: int
-    donation_id: int
-
-
-def _online_read(*, provider: str, txn_id: str, order_id: str, amount_fen) -> _OnlineGift | None:
-    """Lock the order and read what its gift needs; the gift when it can go straight to _record_online_pg,
-    else None: the order is missing or already paid, the callback is a replay or its amount is wrong
-    (the general path refuses or answers it), or the unit has no gift yet this month or year (the general
-    path opens its accounts, period and receipt counter)."""
+def _record_online_pg(*, provider: str, txn_id: str, order_id: str, amount_fen: int) -> PaymentOrder | None:
+    """An online gift on PostgreSQL in one call of funds_online_gift: the order, paid, with its receipt's
+    code; None when the function wrote nothing because the general path must decide (see migration 0010)."""
     today = timezone.localdate()
     params = {
         "provider": provider,
-        "txn": txn_id,
-        "order": order_id,
-        "online": ONLINE_USERNAME,
-        "bank": BANK,
-        "general": GENERAL,
-        "year": today.year,
-        "month": today.replace(day=1),
-    }
-    row = next(iter(prepared(_ONLINE_READ, params)), None)
-    if row is None or row[22] is None:  # no such order, or no period yet this month
-        return None
-    (pk, unit_id, account_id, order_fen, name, anonymous, consent, alias, status, recorded) = row[:10]
-    (actor_id, bank_id, general_id, account_unit, account_kind, account_code) = row[10:16]
-    restriction = dict(zip(("project", "region_prefix", "group"), row[16:19], strict=True))  # FundAccount.restriction
-    donor_id, entry_id, donation_id, period_id, locked, counter = row[19:]
-    if (
-        status == OrderStatus.PAID  # waiting or failed: a donor may pay a failed order again
-        or recorded
-        or order_fen != amount_fen
-        or None in (actor_id, bank_id, general_id)
-        or locked
-        or not counter
-    ):
-        return None
-    if account_id is None:
-        account_id, account_code, restriction = general_id, GENERAL, None
-    elif account_unit != unit_id or account_kind not in (AccountKind.GENERAL, AccountKind.RESTRICTED):
-        return None  # refused by the general path
-    elif account_kind == AccountKind.GENERAL:
-        restriction = None
-    return _OnlineGift(
-        order_id=pk,
-        reference=order_id,
-        unit_id=unit_id,
-        amount_fen=order_fen,
-        donor_name=name,
-        consent_to_name=consent,
-        alias=alias,
-        actor_id=actor_id,
-        bank_id=bank_id,
-        account_id=account_id,
-        account_code=account_code,
-        restriction=restriction,
-        period_id=period_id,
-        donor_id=None if anonymous else donor_id,
-        entry_id=entry_id,
-        donation_id=donation_id,
-    )
-
-
-def _record_online_pg(gift: _OnlineGift, *, provider: str, txn_id: str) -> PaymentOrder:
-    """Write an online gift on PostgreSQL: one call of funds_online_gift for all its rows, which ends with the
-    audit chain's lock and last link (_ONLINE_WRITE, audit_flush_after), then its audit entries, as the
-    general path writes them. Returns the order, paid, with the receipt's code."""
-    today, now = timezone.localdate(), timezone.now()
-    # The kinds and statuses the function writes (person, donation, online, paid) are the models' values.
-    params = {
-        "donor": gift.donor_id,
-        "name": gift.donor_name,
-        "consent": gift.consent_to_name,
-        "alias": gift.alias,
-        "actor": gift.actor_id,
-        "now": now,
-        "entry": gift.entry_id,
-        "unit": gift.unit_id,
-        "today": today,
-        "period": gift.period_id,
-        "memo": f"{provider} {gift.reference}",
-        "asset": gift.bank_id,
-        "account": gift.account_id,
-        "amount": gift.amount_fen,
-        "donation": gift.donation_id,
-        "order": gift.order_id,
-        "provider": provider,
         "txn": txn_id[:64],
-        "restriction": None if gift.restriction is None else json.dumps(gift.restriction),
+        "order": order_id,
+        "amount": amount_fen,
+        "online": ONLINE_USERNAME,
+        "today": today,
+        "now": timezone.now(),
+        "audit_lock": AUDIT_LOCK_KEY,
     }
-    actor = _persisted(User(pk=gift.actor_id, username=ONLINE_USERNAME, is_active=False))
-    order = _persisted(
-        PaymentOrder(pk=gift.order_id, reference=gift.reference, status=OrderStatus.PAID, provider=provider)
-    )
-    order.donation_id = gift.donation_id
-
-    def written(rows):
-        if not rows:
-            raise InvalidInput(_("This transaction is already recorded."), field="txn_id")
-        receipt_id, number = rows[0]
-        order.receipt_code = f"{today.year}-{number:06d}"
-        # The entries the general path writes, in its order.
-        if gift.donor_id is not None:
-            audit_record(
-                actor=actor,
-                action="create",
-                object_type="donor",
-                object_id=gift.donor_id,
-                after={"kind": DonorKind.PERSON, "consent": gift.consent_to_name},
-            )
-        audit_record(
-            actor=actor,
-            action="create",
-            object_type="donation",
-            object_id=gift.donation_id,
-            after={
-                "amount_fen": gift.amount_fen,
-                "channel": Channel.ONLINE,
-                "account": gift.account_code,
-                "entry": gift.entry_id,
-            },
-        )
-        audit_record(
-            actor=actor,
-            action="issue",
-            object_type="receipt",
-            object_id=receipt_id,
-            after={"number": order.receipt_code, "donation": gift.donation_id},
-        )
-        audit_record(
-            actor=actor,
-            action="update",
-            object_type="payment_order",
-            object_id=gift.order_id,
-            after={"status": OrderStatus.PAID, "txn_id": txn_id, "donation": gift.donation_id},
-        )
-
-    audit_flush_after(_ONLINE_WRITE, params, written)
+    try:
+        if connection.in_atomic_block:
+            with transaction.atomic():  # a savepoint: a failed statement leaves the caller's transaction usable
+                rows = prepared(_ONLINE_GIFT, params)
+        else:
+            rows = prepared(_ONLINE_GIFT, params)  # autocommit: the statement is the transaction
+    except IntegrityError:
+        return None  # the transaction id was recorded meanwhile by another order: the general path refuses it
+    order_pk, donation_id, number = rows[0]
+    if order_pk is None:
+        return None
+    order = _persisted(PaymentOrder(pk=order_pk, reference=order_id, status=OrderStatus.PAID, provider=provider))
+    order.donation_id = donation_id
+    order.receipt_code = f"{today.year}-{number:06d}"
     return order

@@ -271,15 +271,16 @@ def _gift_as_written(order: PaymentOrder) -> dict:
 
 def test_every_gift_of_a_month_is_written_as_the_first(client, unit, keeper, education, monkeypatch):
     """On PostgreSQL a unit's first gift of a month opens its books on the general path and the rest take the
-    hot path (_online_read, _record_online_pg); both must write the same rows and audit entries."""
+    hot path (_record_online_pg, the database function funds_online_gift); both must write the same rows and
+    audit entries, and the chain the function extends in SQL must verify as the one Python extends."""
     from django.db import connection
 
     from zhongfu.audit.services import audit_verify
 
     fund, _budget = education
     reads = []
-    real_read = services._online_read
-    monkeypatch.setattr(services, "_online_read", lambda **kw: reads.append(real_read(**kw)) or reads[-1])
+    real_record = services._record_online_pg
+    monkeypatch.setattr(services, "_record_online_pg", lambda **kw: reads.append(real_record(**kw)) or reads[-1])
     written = {}
     for kind, extra in (("named", {"account": fund, "consent_to_name": True, "alias": "春风"}), ("anonymous", {})):
         for n in (1, 2):
@@ -300,7 +301,7 @@ def test_every_gift_of_a_month_is_written_as_the_first(client, unit, keeper, edu
     ]
     assert written["anonymous", 1][0]["donor"] is None and len(written["anonymous", 1][0]["audit"]) == 3
     if connection.vendor == "postgresql":
-        # The unit's first gift found no books (None), opened them, then read again; every later one went straight.
+        # The unit's first gift found no books (None), opened them and came back; every later one went straight.
         assert first[1] == [False, True] and hot[1] == [True]
         assert written["anonymous", 1][1] == written["anonymous", 2][1] == [True]
     assert sorted(Receipt.objects.filter(unit=unit).values_list("number", flat=True)) == [1, 2, 3, 4]
