@@ -685,9 +685,7 @@ class RecurringGift(models.Model):
         ordering = ["-pk"]
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="funds_recurring_positive"),
-            models.CheckConstraint(
-                condition=Q(day_of_month__gte=1, day_of_month__lte=28), name="funds_recurring_day"
-            ),
+            models.CheckConstraint(condition=Q(day_of_month__gte=1, day_of_month__lte=28), name="funds_recurring_day"),
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")), name="funds_recurring_dates"
             ),
