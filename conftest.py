@@ -37,6 +37,18 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the site's default language (Chinese). A page request leaves its language active
+    in the thread after it, so without this a test would see whatever an earlier one on the same pytest-xdist
+    worker left, and pass or fail by the order the workers happened to take the tests in."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_policy_cache():
     """The policies' and the calendar's in-process caches trust their last look for a second; a
     rolled-back test must not leave the next one a plan or holidays built from rows that no longer exist."""
