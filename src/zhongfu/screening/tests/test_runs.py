@@ -150,3 +150,22 @@ def test_run_pages_need_the_permission(users, client):
     assert client.get(reverse("screening:runs")).status_code == 403
     assert client.post(reverse("screening:run_start")).status_code == 403
     assert client.get(reverse("screening:simulate")).status_code == 403
+
+
+def test_cron_screens_as_the_system(city):
+    """`zhongfu screen` queues a run for the worker (one at a time, as from the page); --now runs it here."""
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    call_command("screen", stdout=out)
+    queued = ScreeningRun.objects.get()
+    assert queued.status == RunStatus.QUEUED and queued.started_by is None and "queued" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("screen", "--now", stdout=out)
+    ScreeningRun.objects.filter(pk=queued.pk).update(status=RunStatus.DONE)
+    call_command("screen", "--now", stdout=out)
+    run = ScreeningRun.objects.exclude(pk=queued.pk).get()
+    assert run.status == RunStatus.DONE and run.households > 0
+    assert f"screening run {run.pk}: {run.households} households" in out.getvalue()
